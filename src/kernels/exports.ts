@@ -1,0 +1,126 @@
+/**
+ * The exports of the kernel module (assembly/index.ts), typed.
+ *
+ * Conventions for every kernel:
+ * - `Ptr` is a byte address in the module's linear memory, 16-byte aligned by the arena.
+ * - Matrices are row-major; `ld*` is the leading dimension (row stride) in elements.
+ * - Counts (`n`, `M`, `N`, `K`) are element counts and may be 0.
+ * - Outputs may alias inputs only where a kernel says so.
+ * - Kernels that reduce to a scalar return it as f64 (JS number); they accumulate in f64.
+ */
+export type Ptr = number;
+
+/** Activation codes shared by `act_forward_f32` and `act_backward_f32`. */
+export const Activation = {
+  identity: 0,
+  relu: 1,
+  leakyRelu: 2, // y = x > 0 ? x : alpha * x
+  sigmoid: 3,
+  tanh: 4,
+  softplus: 5, // y = log(1 + exp(x)), computed stably
+  elu: 6, // y = x > 0 ? x : alpha * (exp(x) - 1)
+} as const;
+export type ActivationCode = (typeof Activation)[keyof typeof Activation];
+
+export interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  /** Runs the module's static initialisers; called once by the loader. */
+  _start(): void;
+  heap_base(): Ptr;
+  has_simd(): number;
+
+  // ---- GEMM (assembly/gemm.ts) ----
+  /**
+   * C = alpha * op(A) * op(B) + beta * C, with op(A) M x K, op(B) K x N, C M x N.
+   * transA/transB are 0 or 1. A is M x K (lda >= K) or, transposed, K x M (lda >= M);
+   * likewise B. When beta == 0, C is not read (NaN in C does not propagate).
+   * `work` is scratch of at least gemm_f32_work_size(M, N, K) bytes, owned by the caller.
+   */
+  gemm_f32(transA: number, transB: number, M: number, N: number, K: number, alpha: number,
+    a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number, work: Ptr): void;
+  /** Bytes of scratch that gemm_f32 needs for these sizes. */
+  gemm_f32_work_size(M: number, N: number, K: number): number;
+
+  // ---- Elementwise and reductions (assembly/elementwise.ts) ----
+  /** c[i, j] += bias[j] for an M x N matrix c. */
+  bias_add_f32(M: number, N: number, bias: Ptr, c: Ptr, ldc: number): void;
+  /** out[j] = beta * out[j] + sum_i x[i, j] (the bias gradient: rows are summed). */
+  col_sum_f32(M: number, N: number, x: Ptr, ldx: number, beta: number, out: Ptr): void;
+  /** out[i] = sum_j x[i, j] (columns are summed). */
+  row_sum_f32(M: number, N: number, x: Ptr, ldx: number, out: Ptr): void;
+  /** out = x + y (out may alias x or y). */
+  add_f32(n: number, x: Ptr, y: Ptr, out: Ptr): void;
+  /** out = x * y elementwise (out may alias x or y). */
+  mul_f32(n: number, x: Ptr, y: Ptr, out: Ptr): void;
+  /** out = alpha * x (out may alias x). */
+  scale_f32(n: number, alpha: number, x: Ptr, out: Ptr): void;
+  /** y += alpha * x. */
+  axpy_f32(n: number, alpha: number, x: Ptr, y: Ptr): void;
+  /** out[i] = value. */
+  fill_f32(n: number, value: number, out: Ptr): void;
+  /** sum_i x[i]^2, accumulated in f64. */
+  sum_squares_f32(n: number, x: Ptr): number;
+  /** 1 when every x[i] is finite, else 0. */
+  all_finite_f32(n: number, x: Ptr): number;
+
+  // ---- Activations (assembly/activations.ts) ----
+  /** y = f(x) elementwise; `alpha` is the slope of leaky relu and the scale of elu, else unused. y may alias x. */
+  act_forward_f32(kind: number, n: number, alpha: number, x: Ptr, y: Ptr): void;
+  /** dx = f'(x) * dy, given the input x and the output y = f(x). dx may alias dy. */
+  act_backward_f32(kind: number, n: number, alpha: number, x: Ptr, y: Ptr, dy: Ptr, dx: Ptr): void;
+
+  // ---- Losses, KL, reparameterisation (assembly/losses.ts) ----
+  /** sum_i max(x,0) - x*t + log1p(exp(-|x|)) over logits x and targets t in [0, 1]. */
+  bce_logits_forward_f32(n: number, logits: Ptr, target: Ptr): number;
+  /** dlogits = scale * (sigmoid(x) - t). */
+  bce_logits_backward_f32(n: number, scale: number, logits: Ptr, target: Ptr, dlogits: Ptr): void;
+  /** sum_i (p - t)^2. */
+  sq_err_forward_f32(n: number, pred: Ptr, target: Ptr): number;
+  /** dpred = scale * 2 * (p - t). */
+  sq_err_backward_f32(n: number, scale: number, pred: Ptr, target: Ptr, dpred: Ptr): void;
+  /**
+   * Gaussian negative log-likelihood summed over an M x N matrix (row stride N):
+   * sum 0.5 * (log(2 pi) + lv + (p - t)^2 * exp(-lv)), where lv = logvar[j * lvStride]
+   * (lvStride 0: one shared log-variance; 1: one per column).
+   */
+  gaussian_nll_forward_f32(M: number, N: number, pred: Ptr, target: Ptr, logvar: Ptr, lvStride: number): number;
+  /**
+   * dpred = scale * (p - t) * exp(-lv), written; dlogvar[j * lvStride] += scale * 0.5 * (1 - (p - t)^2 exp(-lv)),
+   * accumulated (so a shared log-variance receives the sum). dlogvar may be 0 (null) to skip it.
+   */
+  gaussian_nll_backward_f32(M: number, N: number, scale: number, pred: Ptr, target: Ptr, logvar: Ptr,
+    lvStride: number, dpred: Ptr, dlogvar: Ptr): void;
+  /** KL(N(mu, exp(lv)) || N(0, 1)) summed: sum -0.5 * (1 + lv - mu^2 - exp(lv)). */
+  kl_normal_forward_f32(n: number, mu: Ptr, logvar: Ptr): number;
+  /** Accumulates: dmu += scale * mu; dlogvar += scale * 0.5 * (exp(lv) - 1). */
+  kl_normal_backward_f32(n: number, scale: number, mu: Ptr, logvar: Ptr, dmu: Ptr, dlogvar: Ptr): void;
+  /** z = mu + exp(0.5 * lv) * eps. */
+  reparam_forward_f32(n: number, mu: Ptr, logvar: Ptr, eps: Ptr, z: Ptr): void;
+  /** Writes: dmu = dz; dlogvar = dz * eps * 0.5 * exp(0.5 * lv). */
+  reparam_backward_f32(n: number, logvar: Ptr, eps: Ptr, dz: Ptr, dmu: Ptr, dlogvar: Ptr): void;
+
+  // ---- Optimizer transformations (assembly/optim.ts) ----
+  /**
+   * Adam moments and direction, in place on g: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+   * g = (m / bc1) / (sqrt(v / bc2) + eps), with bias corrections bc1 = 1 - b1^t, bc2 = 1 - b2^t.
+   */
+  scale_by_adam_f32(n: number, b1: number, b2: number, eps: number, bc1: number, bc2: number,
+    g: Ptr, m: Ptr, v: Ptr): void;
+  /** Momentum trace, in place on g: t = decay * t + g; g = nesterov ? g + decay * t : t. */
+  trace_f32(n: number, decay: number, nesterov: number, g: Ptr, t: Ptr): void;
+
+  // ---- Counter-based PRNG: Threefry-2x32, 20 rounds (assembly/random.ts) ----
+  /**
+   * Random 32-bit words: block i (i = 0, 1, ...) is threefry2x32((k0, k1), (i, stream))
+   * and gives out[2i], out[2i + 1]; an odd n drops the last word.
+   */
+  random_bits_u32(k0: number, k1: number, stream: number, n: number, out: Ptr): void;
+  /** Uniform [0, 1): word w of random_bits_u32(stream) maps to f32 bits ((w >>> 9) | 0x3f800000) - 1. */
+  random_uniform_f32(k0: number, k1: number, stream: number, n: number, out: Ptr): void;
+  /**
+   * Standard normal by Box-Muller over the words of random_bits_u32: block i gives words
+   * (w0, w1) -> u1 = 1 - uniform(w0) in (0, 1], u2 = uniform(w1);
+   * out[2i] = r cos(2 pi u2), out[2i + 1] = r sin(2 pi u2), r = sqrt(-2 log u1).
+   */
+  random_normal_f32(k0: number, k1: number, stream: number, n: number, out: Ptr): void;
+}

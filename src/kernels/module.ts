@@ -1,0 +1,109 @@
+/**
+ * Loading the kernel module: the SIMD build where the runtime validates it, else the scalar
+ * build. `init()` compiles the embedded bytes; `initSync(module)` takes a precompiled
+ * `WebAssembly.Module` (Cloudflare workerd and strict CSP forbid compiling bytes at run time)
+ * or bytes. Loading is an edge, so it is typed with fp-ts; the two conveniences throw.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import * as TE from "fp-ts/lib/TaskEither.js";
+import { pipe } from "fp-ts/lib/function.js";
+import type { KernelExports } from "./exports.js";
+import { scalarBase64, simdBase64 } from "./generated/wasm-modules.js";
+
+export type Isa = "simd" | "scalar";
+
+export interface KernelModule {
+  readonly isa: Isa;
+  readonly exports: KernelExports;
+}
+
+export class KernelLoadError extends Error {
+  override readonly name = "KernelLoadError";
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+  }
+}
+
+/** Smallest module using a v128 instruction: validates only where SIMD is supported. */
+const simdProbe = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of type 0
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c, // code: v128.const
+  ...new Array<number>(16).fill(0), 0x0b, // 16 zero bytes, end
+]);
+
+/** True when this runtime accepts 128-bit WebAssembly SIMD. */
+export function simdSupported(): boolean {
+  return WebAssembly.validate(simdProbe);
+}
+
+export function embeddedBytes(isa: Isa): Uint8Array {
+  const text = atob(isa === "simd" ? simdBase64 : scalarBase64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+export interface LoadOptions {
+  /** Which build to use; "auto" (the default) picks SIMD where supported. */
+  readonly isa?: Isa | "auto";
+}
+
+function chooseIsa(options: LoadOptions): E.Either<KernelLoadError, Isa> {
+  const wanted = options.isa ?? "auto";
+  if (wanted === "auto") return E.right(simdSupported() ? "simd" : "scalar");
+  if (wanted === "simd" && !simdSupported()) return E.left(new KernelLoadError("isa 'simd' requested but this runtime does not support WebAssembly SIMD"));
+  if (wanted !== "simd" && wanted !== "scalar") return E.left(new KernelLoadError(`isa must be "auto", "simd" or "scalar", got ${String(wanted)}`));
+  return E.right(wanted);
+}
+
+function fromInstance(isa: Isa, instance: WebAssembly.Instance): E.Either<KernelLoadError, KernelModule> {
+  const exports = instance.exports as unknown as KernelExports;
+  if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.gemm_f32 !== "function") {
+    return E.left(new KernelLoadError("the WebAssembly module is not a latent kernel module (missing memory or gemm_f32)"));
+  }
+  exports._start();
+  if ((exports.has_simd() === 1) !== (isa === "simd")) {
+    return E.left(new KernelLoadError(`the module reports has_simd=${exports.has_simd()} but was loaded as ${isa}`));
+  }
+  return E.right({ isa, exports });
+}
+
+/** Compiles and instantiates the embedded module of the chosen ISA. */
+export function instantiate(options: LoadOptions = {}): TE.TaskEither<KernelLoadError, KernelModule> {
+  return pipe(
+    TE.fromEither(chooseIsa(options)),
+    TE.chain((isa) => pipe(
+      TE.tryCatch(
+        () => WebAssembly.instantiate(embeddedBytes(isa), {}),
+        (e) => new KernelLoadError(`compiling the ${isa} kernel module failed: ${String(e)}`, e),
+      ),
+      TE.chainEitherK((r) => fromInstance(isa, r.instance)),
+    )),
+  );
+}
+
+/**
+ * Instantiates synchronously from a precompiled module or from bytes; without a source, from
+ * the embedded bytes (where the runtime allows compiling them). The ISA of a given module is
+ * read from the module itself.
+ */
+export function instantiateSync(source?: WebAssembly.Module | BufferSource, options: LoadOptions = {}): E.Either<KernelLoadError, KernelModule> {
+  return pipe(
+    source === undefined ? chooseIsa(options) : E.right<KernelLoadError, Isa | undefined>(undefined),
+    E.chain((isa) => E.tryCatch(
+      () => {
+        const module = source instanceof WebAssembly.Module ? source
+          : new WebAssembly.Module(source ?? embeddedBytes(isa as Isa));
+        return new WebAssembly.Instance(module, {});
+      },
+      (e) => new KernelLoadError(`instantiating the kernel module failed: ${String(e)}`, e),
+    )),
+    E.chain((instance) => {
+      const hasSimd = (instance.exports as unknown as KernelExports).has_simd;
+      if (typeof hasSimd !== "function") return E.left(new KernelLoadError("the WebAssembly module is not a latent kernel module (missing has_simd)"));
+      return fromInstance(hasSimd() === 1 ? "simd" : "scalar", instance);
+    }),
+  );
+}

@@ -1,0 +1,51 @@
+// Shared by the kernel tests: both builds of the module, each with its own arena, and
+// helpers that move float64 test data in (rounded to f32) and out of linear memory.
+import * as E from "fp-ts/lib/Either.js";
+import { instantiateSync, type Isa } from "../../src/kernels/module.js";
+import { Arena } from "../../src/kernels/arena.js";
+import type { KernelExports, Ptr } from "../../src/kernels/exports.js";
+
+export interface Loaded {
+  readonly isa: Isa;
+  readonly k: KernelExports;
+  readonly arena: Arena;
+}
+
+function load(isa: Isa): Loaded {
+  const loaded = instantiateSync(undefined, { isa });
+  if (E.isLeft(loaded)) throw loaded.left;
+  return { isa, k: loaded.right.exports, arena: new Arena(loaded.right.exports) };
+}
+
+/** Both builds, loaded once per test file. Walk this list so every kernel is tested on each. */
+export const builds: readonly Loaded[] = [load("simd"), load("scalar")];
+
+/** Copies values into a fresh f32 block; returns its pointer. */
+export function put(m: Loaded, values: ArrayLike<number>): Ptr {
+  const ptr = m.arena.alloc(values.length);
+  m.arena.f32(ptr, values.length).set(values);
+  return ptr;
+}
+
+/** Copies n f32 values out as float64. */
+export function get(m: Loaded, ptr: Ptr, n: number): Float64Array {
+  return Float64Array.from(m.arena.f32(ptr, n));
+}
+
+/** Rounds every value to f32, so the float64 reference sees exactly what the kernel sees. */
+export function f32(values: ArrayLike<number>): Float64Array {
+  return Float64Array.from(Float32Array.from(values));
+}
+
+/** Largest |a - b| / (atol + rtol * |b|): <= 1 means within tolerance everywhere. */
+export function worstError(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol: number): number {
+  if (a.length !== b.length) return Infinity;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (Number.isNaN(x) !== Number.isNaN(y)) return Infinity;
+    if (x === y) continue;
+    worst = Math.max(worst, Math.abs(x - y) / (atol + rtol * Math.abs(y)));
+  }
+  return worst;
+}

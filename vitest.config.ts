@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    reporters: ["default", "./test/summary-reporter.ts"],
+    testTimeout: 120_000,
+    pool: "threads",
+  },
+});
