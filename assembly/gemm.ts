@@ -1,1 +1,306 @@
-// filled in below
+// f32 GEMM: C = alpha * op(A) * op(B) + beta * C. Row-major; op(A) is M x K, op(B) is K x N,
+// C is M x N, and the K dimension is summed.
+//
+// Blocking (GotoBLAS order): for each block of NC columns and KC depth, op(B) is packed into
+// 8-column panels (k-major: panel[k * 8 + j]); for each block of MC rows, op(A) is packed into
+// 4-row panels (k-major: panel[k * 4 + i]). All four transpose cases pack into these forms,
+// so one microkernel serves them all. Panels are zero-padded to whole tiles; the microkernel
+// computes a 4 x 8 tile of C in registers (8 f32x4 accumulators; a scalar 4 x 4 twice in the
+// scalar build) and writes whole tiles straight to C, edge tiles via a small scratch tile.
+// The first k-block applies beta (C is not read when beta == 0); later ones add to C.
+
+const MR = 4; // rows of the register tile
+const NR = 8; // columns of the register tile (two f32x4)
+const KC = 256; // depth of a packed block
+const NC = 512; // columns of a packed B block
+const MC = 128; // rows of a packed A block
+
+// @ts-ignore: decorator
+@inline function ceilDiv(x: i32, y: i32): i32 {
+  return (x + y - 1) / y;
+}
+
+// @ts-ignore: decorator
+@inline function roundUp(x: i32, y: i32): i32 {
+  return ceilDiv(x, y) * y;
+}
+
+/** Block depth: K split into equal blocks of at most KC. */
+// @ts-ignore: decorator
+@inline function kcStep(K: i32): i32 {
+  return K <= 0 ? 0 : ceilDiv(K, ceilDiv(K, KC));
+}
+
+/** Block width: N split into equal blocks of at most NC, each a whole number of panels. */
+// @ts-ignore: decorator
+@inline function ncStep(N: i32): i32 {
+  return N <= 0 ? 0 : roundUp(ceilDiv(N, ceilDiv(N, NC)), NR);
+}
+
+/** Block height: M split into equal blocks of at most MC, each a whole number of panels. */
+// @ts-ignore: decorator
+@inline function mcStep(M: i32): i32 {
+  return M <= 0 ? 0 : roundUp(ceilDiv(M, ceilDiv(M, MC)), MR);
+}
+
+/** Scratch bytes: packed B (kc x nc), packed A (mc x kc), one MR x NR edge tile. */
+export function gemm_f32_work_size(M: i32, N: i32, K: i32): i32 {
+  const kc = kcStep(K);
+  return 4 * (kc * ncStep(N) + mcStep(M) * kc + MR * NR);
+}
+
+export function gemm_f32(transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha: f32,
+  a: usize, lda: i32, b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, work: usize): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0) { // BLAS convention: with alpha == 0, A and B are not read
+    scaleC(M, N, beta, c, ldc);
+    return;
+  }
+  const kcs = kcStep(K), ncs = ncStep(N), mcs = mcStep(M);
+  const bpack = work;
+  const apack = bpack + (<usize>(kcs * ncs) << 2);
+  const tile = apack + (<usize>(mcs * kcs) << 2);
+  for (let jc = 0; jc < N; jc += ncs) {
+    const nc = min(ncs, N - jc);
+    for (let pc = 0; pc < K; pc += kcs) {
+      const kc = min(kcs, K - pc);
+      packB(transB, kc, nc, b, ldb, pc, jc, bpack);
+      // The first k-block scales C by beta (not reading it when beta == 0); later ones add.
+      const readC = pc > 0 || beta != 0;
+      const betaEff: f32 = pc > 0 ? 1 : beta;
+      for (let ic = 0; ic < M; ic += mcs) {
+        const mc = min(mcs, M - ic);
+        packA(transA, mc, kc, a, lda, ic, pc, apack);
+        macroKernel(mc, nc, kc, alpha, betaEff, readC, apack, bpack,
+          c + ((<usize>ic * ldc + jc) << 2), ldc, tile);
+      }
+    }
+  }
+}
+
+/** C = beta * C (0 when beta == 0, without reading C). */
+function scaleC(M: i32, N: i32, beta: f32, c: usize, ldc: i32): void {
+  if (beta == 1) return;
+  for (let i = 0; i < M; i++) {
+    const row = c + (<usize>i * ldc << 2);
+    for (let j = 0; j < N; j++) {
+      const p = row + (<usize>j << 2);
+      store<f32>(p, beta == 0 ? 0 : beta * load<f32>(p));
+    }
+  }
+}
+
+/**
+ * Packs op(B)[pc : pc + kc, jc : jc + nc] into ceil(nc / 8) panels of kc x 8 floats,
+ * panel p holding columns 8p .. 8p + 7 (zero beyond nc). op(B)[k, j] is B[k, j] or B[j, k].
+ */
+function packB(transB: i32, kc: i32, nc: i32, b: usize, ldb: i32, pc: i32, jc: i32, dst: usize): void {
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const w = min(NR, nc - j0);
+    const panel = dst + (<usize>(j0 * kc) << 2);
+    if (transB == 0) {
+      // Row k of the panel is 8 contiguous values of row pc + k of B.
+      let src = b + ((<usize>pc * ldb + jc + j0) << 2);
+      const stride = <usize>ldb << 2;
+      if (w == NR) {
+        for (let k = 0; k < kc; k++) {
+          const d = panel + (<usize>k << 5);
+          if (ASC_FEATURE_SIMD) {
+            v128.store(d, v128.load(src));
+            v128.store(d, v128.load(src, 16), 16);
+          } else {
+            store<u64>(d, load<u64>(src));
+            store<u64>(d, load<u64>(src, 8), 8);
+            store<u64>(d, load<u64>(src, 16), 16);
+            store<u64>(d, load<u64>(src, 24), 24);
+          }
+          src += stride;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          const d = panel + (<usize>k << 5);
+          for (let j = 0; j < NR; j++) {
+            store<f32>(d + (<usize>j << 2), j < w ? load<f32>(src + (<usize>j << 2)) : 0);
+          }
+          src += stride;
+        }
+      }
+    } else {
+      // Column j of the panel is row jc + j0 + j of B, contiguous in k.
+      for (let j = 0; j < NR; j++) {
+        const d = panel + (<usize>j << 2);
+        if (j < w) {
+          const src = b + ((<usize>(jc + j0 + j) * ldb + pc) << 2);
+          for (let k = 0; k < kc; k++) store<f32>(d + (<usize>k << 5), load<f32>(src + (<usize>k << 2)));
+        } else {
+          for (let k = 0; k < kc; k++) store<f32>(d + (<usize>k << 5), 0);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Packs op(A)[ic : ic + mc, pc : pc + kc] into ceil(mc / 4) panels of kc x 4 floats,
+ * panel q holding rows 4q .. 4q + 3 (zero beyond mc). op(A)[i, k] is A[i, k] or A[k, i].
+ */
+function packA(transA: i32, mc: i32, kc: i32, a: usize, lda: i32, ic: i32, pc: i32, dst: usize): void {
+  for (let i0 = 0; i0 < mc; i0 += MR) {
+    const h = min(MR, mc - i0);
+    const panel = dst + (<usize>(i0 * kc) << 2);
+    if (transA != 0) {
+      // Row k of the panel is 4 contiguous values of row pc + k of A.
+      let src = a + ((<usize>pc * lda + ic + i0) << 2);
+      const stride = <usize>lda << 2;
+      if (h == MR) {
+        for (let k = 0; k < kc; k++) {
+          const d = panel + (<usize>k << 4);
+          if (ASC_FEATURE_SIMD) {
+            v128.store(d, v128.load(src));
+          } else {
+            store<u64>(d, load<u64>(src));
+            store<u64>(d, load<u64>(src, 8), 8);
+          }
+          src += stride;
+        }
+      } else {
+        for (let k = 0; k < kc; k++) {
+          const d = panel + (<usize>k << 4);
+          for (let i = 0; i < MR; i++) {
+            store<f32>(d + (<usize>i << 2), i < h ? load<f32>(src + (<usize>i << 2)) : 0);
+          }
+          src += stride;
+        }
+      }
+    } else {
+      // Column i of the panel is row ic + i0 + i of A, contiguous in k.
+      for (let i = 0; i < MR; i++) {
+        const d = panel + (<usize>i << 2);
+        if (i < h) {
+          const src = a + ((<usize>(ic + i0 + i) * lda + pc) << 2);
+          for (let k = 0; k < kc; k++) store<f32>(d + (<usize>k << 4), load<f32>(src + (<usize>k << 2)));
+        } else {
+          for (let k = 0; k < kc; k++) store<f32>(d + (<usize>k << 4), 0);
+        }
+      }
+    }
+  }
+}
+
+/** All tiles of an mc x nc block of C: whole tiles in place, edge tiles through `tile`. */
+function macroKernel(mc: i32, nc: i32, kc: i32, alpha: f32, beta: f32, readC: bool,
+  apack: usize, bpack: usize, c: usize, ldc: i32, tile: usize): void {
+  for (let j0 = 0; j0 < nc; j0 += NR) {
+    const w = min(NR, nc - j0);
+    const bp = bpack + (<usize>(j0 * kc) << 2);
+    for (let i0 = 0; i0 < mc; i0 += MR) {
+      const h = min(MR, mc - i0);
+      const ap = apack + (<usize>(i0 * kc) << 2);
+      const ct = c + ((<usize>i0 * ldc + j0) << 2);
+      if (h == MR && w == NR) {
+        microKernel(kc, ap, bp, alpha, beta, readC, ct, ldc);
+      } else {
+        microKernel(kc, ap, bp, alpha, 0, false, tile, NR);
+        for (let i = 0; i < h; i++) {
+          for (let j = 0; j < w; j++) {
+            const p = ct + ((<usize>i * ldc + j) << 2);
+            const t = load<f32>(tile + (<usize>(i * NR + j) << 2));
+            store<f32>(p, readC ? t + beta * load<f32>(p) : t);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** One 4 x 8 tile: C = alpha * (Apanel * Bpanel) + beta * C, C read only when readC. */
+// @ts-ignore: decorator
+@inline function microKernel(kc: i32, ap: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
+  c: usize, ldc: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    microKernelSimd(kc, ap, bp, alpha, beta, readC, c, ldc);
+  } else {
+    microKernelScalar(kc, ap, bp, alpha, beta, readC, c, ldc);
+    microKernelScalar(kc, ap, bp + 16, alpha, beta, readC, c + 16, ldc);
+  }
+}
+
+function microKernelSimd(kc: i32, ap: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
+  c: usize, ldc: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let x = v128.load32_splat(ap);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0));
+    c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    x = v128.load32_splat(ap, 4);
+    c10 = f32x4.add(c10, f32x4.mul(x, b0));
+    c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    x = v128.load32_splat(ap, 8);
+    c20 = f32x4.add(c20, f32x4.mul(x, b0));
+    c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    x = v128.load32_splat(ap, 12);
+    c30 = f32x4.add(c30, f32x4.mul(x, b0));
+    c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    ap += 16;
+    bp += 32;
+  }
+  const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
+  const stride = <usize>ldc << 2;
+  storeRow(c, c00, c01, va, vb, readC); c += stride;
+  storeRow(c, c10, c11, va, vb, readC); c += stride;
+  storeRow(c, c20, c21, va, vb, readC); c += stride;
+  storeRow(c, c30, c31, va, vb, readC);
+}
+
+// @ts-ignore: decorator
+@inline function storeRow(c: usize, x0: v128, x1: v128, va: v128, vb: v128, readC: bool): void {
+  x0 = f32x4.mul(va, x0);
+  x1 = f32x4.mul(va, x1);
+  if (readC) {
+    x0 = f32x4.add(x0, f32x4.mul(vb, v128.load(c)));
+    x1 = f32x4.add(x1, f32x4.mul(vb, v128.load(c, 16)));
+  }
+  v128.store(c, x0);
+  v128.store(c, x1, 16);
+}
+
+/** Columns 0..3 of a tile (bp points into an 8-wide panel), in scalars. */
+function microKernelScalar(kc: i32, ap: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
+  c: usize, ldc: i32): void {
+  let c00: f32 = 0, c01: f32 = 0, c02: f32 = 0, c03: f32 = 0;
+  let c10: f32 = 0, c11: f32 = 0, c12: f32 = 0, c13: f32 = 0;
+  let c20: f32 = 0, c21: f32 = 0, c22: f32 = 0, c23: f32 = 0;
+  let c30: f32 = 0, c31: f32 = 0, c32: f32 = 0, c33: f32 = 0;
+  for (let k = 0; k < kc; k++) {
+    const b0 = load<f32>(bp), b1 = load<f32>(bp, 4), b2 = load<f32>(bp, 8), b3 = load<f32>(bp, 12);
+    let x = load<f32>(ap);
+    c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
+    x = load<f32>(ap, 4);
+    c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
+    x = load<f32>(ap, 8);
+    c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
+    x = load<f32>(ap, 12);
+    c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
+    ap += 16;
+    bp += 32;
+  }
+  const stride = <usize>ldc << 2;
+  storeRow4(c, c00, c01, c02, c03, alpha, beta, readC); c += stride;
+  storeRow4(c, c10, c11, c12, c13, alpha, beta, readC); c += stride;
+  storeRow4(c, c20, c21, c22, c23, alpha, beta, readC); c += stride;
+  storeRow4(c, c30, c31, c32, c33, alpha, beta, readC);
+}
+
+// @ts-ignore: decorator
+@inline function storeRow4(c: usize, x0: f32, x1: f32, x2: f32, x3: f32, alpha: f32, beta: f32, readC: bool): void {
+  x0 *= alpha; x1 *= alpha; x2 *= alpha; x3 *= alpha;
+  if (readC) {
+    x0 += beta * load<f32>(c); x1 += beta * load<f32>(c, 4);
+    x2 += beta * load<f32>(c, 8); x3 += beta * load<f32>(c, 12);
+  }
+  store<f32>(c, x0); store<f32>(c, x1, 4); store<f32>(c, x2, 8); store<f32>(c, x3, 12);
+}

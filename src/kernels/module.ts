@@ -19,8 +19,8 @@ export interface KernelModule {
 
 export class KernelLoadError extends Error {
   override readonly name = "KernelLoadError";
-  constructor(message: string, readonly cause?: unknown) {
-    super(message);
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
   }
 }
 
@@ -38,7 +38,7 @@ export function simdSupported(): boolean {
   return WebAssembly.validate(simdProbe);
 }
 
-export function embeddedBytes(isa: Isa): Uint8Array {
+export function embeddedBytes(isa: Isa): Uint8Array<ArrayBuffer> {
   const text = atob(isa === "simd" ? simdBase64 : scalarBase64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);

@@ -1,0 +1,63 @@
+/**
+ * The one interface layers, models and optimizers compute through. Two implementations:
+ * the WebAssembly kernels in f32 (wasm.ts) and a float64 reference in plain TypeScript
+ * (reference.ts). Layer and model code is written once against this interface, so the float64
+ * backend proves the rules by central differences and the kernel tests prove that the wasm
+ * backend computes the same thing.
+ *
+ * A buffer `B` is an opaque handle to `length` numbers; `view` makes a sub-buffer that shares
+ * storage. Matrices are row-major with a leading dimension (row stride) in elements.
+ * Every method takes its destination last and allocates nothing.
+ */
+import type { ActivationCode } from "../kernels/exports.js";
+import type { Key } from "../random/index.js";
+
+export interface Buffer {
+  readonly length: number;
+}
+
+export interface Backend<B extends Buffer = Buffer> {
+  readonly name: string;
+  /** A zero-filled buffer of n numbers. */
+  alloc(n: number): B;
+  /** Returns a buffer made by alloc (not a view). */
+  free(b: B): void;
+  view(b: B, offset: number, length: number): B;
+  /** Copies values (rounded to the backend's precision) into b starting at `at`. */
+  write(b: B, values: ArrayLike<number>, at?: number): void;
+  /** Copies b out as f32 (the wasm backend) or f64 (the reference). */
+  read(b: B): Float32Array | Float64Array;
+  copy(src: B, dst: B): void;
+
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    a: B, lda: number, b: B, ldb: number, beta: number, c: B, ldc: number): void;
+  biasAdd(M: number, N: number, bias: B, c: B, ldc: number): void;
+  colSum(M: number, N: number, x: B, ldx: number, beta: number, out: B): void;
+  add(x: B, y: B, out: B): void;
+  scale(alpha: number, x: B, out: B): void;
+  axpy(alpha: number, x: B, y: B): void;
+  fill(value: number, out: B): void;
+  sumSquares(x: B): number;
+  allFinite(x: B): boolean;
+
+  actForward(kind: ActivationCode, alpha: number, x: B, y: B): void;
+  actBackward(kind: ActivationCode, alpha: number, x: B, y: B, dy: B, dx: B): void;
+
+  bceLogitsForward(logits: B, target: B): number;
+  bceLogitsBackward(scale: number, logits: B, target: B, dlogits: B): void;
+  sqErrForward(pred: B, target: B): number;
+  sqErrBackward(scale: number, pred: B, target: B, dpred: B): void;
+  gaussianNllForward(M: number, N: number, pred: B, target: B, logvar: B, lvStride: number): number;
+  gaussianNllBackward(M: number, N: number, scale: number, pred: B, target: B, logvar: B, lvStride: number,
+    dpred: B, dlogvar: B | null): void;
+  klNormalForward(mu: B, logvar: B): number;
+  klNormalBackward(scale: number, mu: B, logvar: B, dmu: B, dlogvar: B): void;
+  reparamForward(mu: B, logvar: B, eps: B, z: B): void;
+  reparamBackward(logvar: B, eps: B, dz: B, dmu: B, dlogvar: B): void;
+
+  scaleByAdam(b1: number, b2: number, eps: number, bc1: number, bc2: number, g: B, m: B, v: B): void;
+  trace(decay: number, nesterov: boolean, g: B, t: B): void;
+
+  /** Fills out with standard normal draws from key (stream 0). */
+  normal(key: Key, out: B): void;
+}

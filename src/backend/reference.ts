@@ -1,0 +1,66 @@
+/**
+ * The float64 Backend: every operation is the plain-loop reference of its kernel
+ * (src/kernels/reference), buffers are Float64Arrays and views are subarrays. Slow and exact
+ * enough for central differences; the oracle the wasm backend is tested against.
+ */
+import type { Backend } from "./backend.js";
+import type { ActivationCode } from "../kernels/exports.js";
+import { gemm } from "../kernels/reference/gemm.js";
+import * as el from "../kernels/reference/elementwise.js";
+import * as act from "../kernels/reference/activations.js";
+import * as loss from "../kernels/reference/losses.js";
+import * as opt from "../kernels/reference/optim.js";
+import { normalF64, type Key } from "../random/index.js";
+
+type F = Float64Array;
+
+export class ReferenceBackend implements Backend<F> {
+  readonly name = "f64";
+  alloc(n: number): F { return new Float64Array(n); }
+  free(_b: F): void {}
+  view(b: F, offset: number, length: number): F {
+    if (offset < 0 || length < 0 || offset + length > b.length) throw new RangeError(`view [${offset}, ${offset + length}) outside a buffer of ${b.length}`);
+    return b.subarray(offset, offset + length);
+  }
+  write(b: F, values: ArrayLike<number>, at = 0): void { b.set(values, at); }
+  read(b: F): F { return b.slice(); }
+  copy(src: F, dst: F): void { dst.set(src); }
+
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
+    a: F, lda: number, b: F, ldb: number, beta: number, c: F, ldc: number): void {
+    gemm(transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
+  }
+  biasAdd(M: number, N: number, bias: F, c: F, ldc: number): void { el.biasAdd(M, N, bias, c, ldc); }
+  colSum(M: number, N: number, x: F, ldx: number, beta: number, out: F): void { el.colSum(M, N, x, ldx, beta, out); }
+  add(x: F, y: F, out: F): void { el.add(out.length, x, y, out); }
+  scale(alpha: number, x: F, out: F): void { el.scale(out.length, alpha, x, out); }
+  axpy(alpha: number, x: F, y: F): void { el.axpy(y.length, alpha, x, y); }
+  fill(value: number, out: F): void { el.fill(out.length, value, out); }
+  sumSquares(x: F): number { return el.sumSquares(x.length, x); }
+  allFinite(x: F): boolean { return Boolean(el.allFinite(x.length, x)); }
+
+  actForward(kind: ActivationCode, alpha: number, x: F, y: F): void { act.actForward(kind, y.length, alpha, x, y); }
+  actBackward(kind: ActivationCode, alpha: number, x: F, y: F, dy: F, dx: F): void { act.actBackward(kind, dx.length, alpha, x, y, dy, dx); }
+
+  bceLogitsForward(logits: F, target: F): number { return loss.bceLogitsForward(logits.length, logits, target); }
+  bceLogitsBackward(scale: number, logits: F, target: F, dlogits: F): void { loss.bceLogitsBackward(logits.length, scale, logits, target, dlogits); }
+  sqErrForward(pred: F, target: F): number { return loss.sqErrForward(pred.length, pred, target); }
+  sqErrBackward(scale: number, pred: F, target: F, dpred: F): void { loss.sqErrBackward(pred.length, scale, pred, target, dpred); }
+  gaussianNllForward(M: number, N: number, pred: F, target: F, logvar: F, lvStride: number): number {
+    return loss.gaussianNllForward(M, N, pred, target, logvar, lvStride);
+  }
+  gaussianNllBackward(M: number, N: number, scale: number, pred: F, target: F, logvar: F, lvStride: number, dpred: F, dlogvar: F | null): void {
+    loss.gaussianNllBackward(M, N, scale, pred, target, logvar, lvStride, dpred, dlogvar);
+  }
+  klNormalForward(mu: F, logvar: F): number { return loss.klNormalForward(mu.length, mu, logvar); }
+  klNormalBackward(scale: number, mu: F, logvar: F, dmu: F, dlogvar: F): void { loss.klNormalBackward(mu.length, scale, mu, logvar, dmu, dlogvar); }
+  reparamForward(mu: F, logvar: F, eps: F, z: F): void { loss.reparamForward(z.length, mu, logvar, eps, z); }
+  reparamBackward(logvar: F, eps: F, dz: F, dmu: F, dlogvar: F): void { loss.reparamBackward(dz.length, logvar, eps, dz, dmu, dlogvar); }
+
+  scaleByAdam(b1: number, b2: number, eps: number, bc1: number, bc2: number, g: F, m: F, v: F): void {
+    opt.scaleByAdam(g.length, b1, b2, eps, bc1, bc2, g, m, v);
+  }
+  trace(decay: number, nesterov: boolean, g: F, t: F): void { opt.trace(g.length, decay, nesterov ? 1 : 0, g, t); }
+
+  normal(key: Key, out: F): void { out.set(normalF64(key, out.length)); }
+}

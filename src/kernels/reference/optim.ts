@@ -1,0 +1,25 @@
+// Float64 references of the optimizer kernels (assembly/optim.ts). Like the kernels they
+// work in place on their arrays (g, and the state m, v or t), so a test can run several
+// steps in a row and compare every array after each.
+
+/** Adam: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; g = (m / bc1) / (sqrt(v / bc2) + eps). */
+export function scaleByAdam(n: number, b1: number, b2: number, eps: number, bc1: number, bc2: number,
+  g: Float64Array, m: Float64Array, v: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const gi = g[i]!;
+    const mi = b1 * m[i]! + (1 - b1) * gi;
+    const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    g[i] = mi / bc1 / (Math.sqrt(vi / bc2) + eps);
+  }
+}
+
+/** Momentum: t = decay t + g; g = nesterov ? g + decay t : t. */
+export function trace(n: number, decay: number, nesterov: boolean | number, g: Float64Array, t: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const ti = decay * t[i]! + g[i]!;
+    t[i] = ti;
+    g[i] = nesterov ? g[i]! + decay * ti : ti;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The training loop. `fit` owns its state on the kernel backend and updates it in place
+ * (donation, in JAX's words); step i uses the key foldIn(key, count) where count is the
+ * optimizer's step count, so fit gives bit for bit what folding `step` over the same batches
+ * with those keys gives. Yields to the event loop between batches so that an AbortSignal can fire.
+ */
+import { defaultBackend } from "../backend/default.js";
+import type { WasmBuffer } from "../backend/wasm.js";
+import type { LossMetrics, Model } from "../models/model.js";
+import type { Optimizer } from "../optim/optimizer.js";
+import { foldIn, type Key } from "../random/index.js";
+import type { TensorLike } from "../tensor/tensor.js";
+import { Trainer, type StepMetrics, type TrainState } from "./trainer.js";
+
+/** The batches of one epoch (epochs count from 0); see data.batches for shuffled minibatches. */
+export type BatchSource = (epoch: number) => Iterable<TensorLike>;
+
+export interface BatchInfo {
+  readonly epoch: number;
+  readonly batch: number;
+  /** Optimizer steps done so far, this one included. */
+  readonly count: number;
+  readonly metrics: StepMetrics;
+}
+
+export interface EpochMetrics {
+  /** 1-based. */
+  readonly epoch: number;
+  readonly steps: number;
+  readonly samples: number;
+  readonly seconds: number;
+  readonly samplesPerSecond: number;
+  /** Per-sample means over the epoch's batches, accumulated while the parameters change. */
+  readonly train: LossMetrics;
+  /** On the validation set at the end of the epoch, if one was given. */
+  readonly test?: LossMetrics;
+}
+
+export interface FitOptions {
+  readonly state: TrainState;
+  readonly data: BatchSource;
+  readonly epochs: number;
+  readonly key: Key;
+  /** Evaluated after every epoch with the key foldIn(validation.key ?? key, epoch). */
+  readonly validation?: { readonly x: TensorLike; readonly key?: Key };
+  readonly signal?: AbortSignal;
+  readonly onBatch?: (info: BatchInfo) => void | Promise<void>;
+  readonly onEpoch?: (metrics: EpochMetrics, state: () => TrainState) => void | Promise<void>;
+  /** Clock for samples/s, in milliseconds (default: performance.now). */
+  readonly now?: () => number;
+}
+
+export interface FitResult {
+  readonly state: TrainState;
+  readonly history: readonly EpochMetrics[];
+  readonly aborted: boolean;
+}
+
+const YIELD_MS = 50;
+
+export async function fit(model: Model, optimizer: Optimizer, o: FitOptions): Promise<FitResult> {
+  const be = defaultBackend();
+  const now = o.now ?? (() => performance.now());
+  const trainers = new Map<number, Trainer<WasmBuffer>>();
+  let current: Trainer<WasmBuffer> | null = null;
+  let state = o.state;
+  const history: EpochMetrics[] = [];
+  const sync = (): TrainState => (current ? current.state() : state);
+  let aborted = false;
+  let lastYield = now();
+  try {
+    for (let epoch = 0; epoch < o.epochs && !aborted; epoch++) {
+      const start = now();
+      let samples = 0, steps = 0, recon = 0, kl = 0;
+      let batchIndex = 0;
+      for (const x of o.data(epoch)) {
+        if (o.signal?.aborted) { aborted = true; break; }
+        const rows = x.shape[0] ?? 0;
+        let trainer = trainers.get(rows);
+        if (!trainer) { trainer = new Trainer(be, model, optimizer.transform, rows); trainers.set(rows, trainer); }
+        if (trainer !== current) {
+          // Hand the state over between programs of different batch sizes (e.g. a final partial batch).
+          state = sync();
+          trainer.load(state);
+          current = trainer;
+        }
+        const metrics = trainer.run(x, foldIn(o.key, trainer.count));
+        samples += rows; steps++;
+        recon += metrics.reconstruction * rows;
+        kl += metrics.kl * rows;
+        if (o.onBatch) await o.onBatch({ epoch, batch: batchIndex, count: trainer.count, metrics });
+        batchIndex++;
+        if (now() - lastYield > YIELD_MS) { await new Promise((r) => setTimeout(r, 0)); lastYield = now(); }
+      }
+      if (aborted) break;
+      const seconds = (now() - start) / 1000;
+      const d = Math.max(samples, 1);
+      const train = { loss: (recon + model.spec.beta * kl) / d, reconstruction: recon / d, kl: kl / d };
+      let test: LossMetrics | undefined;
+      if (o.validation) {
+        state = sync();
+        test = model.loss(state.params, o.validation.x, foldIn(o.validation.key ?? o.key, epoch));
+      }
+      const metrics: EpochMetrics = { epoch: epoch + 1, steps, samples, seconds, samplesPerSecond: seconds > 0 ? samples / seconds : 0, train, ...(test ? { test } : {}) };
+      history.push(metrics);
+      if (o.onEpoch) await o.onEpoch(metrics, sync);
+    }
+    return { state: sync(), history, aborted };
+  } finally {
+    for (const t of trainers.values()) t.dispose();
+  }
+}

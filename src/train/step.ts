@@ -1,0 +1,36 @@
+/**
+ * The pure training step: `train.step(model, optimizer)` returns
+ * (state, batch, key) => { state, metrics }, which never mutates its arguments and returns
+ * fresh records. The key draws the VAE's noise; to match `fit`, pass foldIn(key, state.opt.count).
+ */
+import { defaultBackend } from "../backend/default.js";
+import type { WasmBuffer } from "../backend/wasm.js";
+import type { Model } from "../models/model.js";
+import type { Params } from "../nn/params.js";
+import type { Optimizer } from "../optim/optimizer.js";
+import type { Key } from "../random/index.js";
+import type { TensorLike } from "../tensor/tensor.js";
+import { Trainer, type StepMetrics, type TrainState } from "./trainer.js";
+
+export type StepFn = (state: TrainState, batch: TensorLike, key: Key) => { state: TrainState; metrics: StepMetrics };
+
+export function step(model: Model, optimizer: Optimizer): StepFn {
+  const trainers = new Map<number, Trainer<WasmBuffer>>();
+  return (state, batch, key) => {
+    const be = defaultBackend();
+    const rows = batch?.shape?.[0] ?? 0;
+    let trainer = trainers.get(rows);
+    if (!trainer || trainer.be !== be) {
+      trainer = new Trainer(be, model, optimizer.transform, rows);
+      trainers.set(rows, trainer);
+    }
+    trainer.load(state);
+    const metrics = trainer.run(batch, key);
+    return { state: trainer.state(), metrics };
+  };
+}
+
+/** A fresh training state: the given parameters and the optimizer's initial state. */
+export function initState(params: Params, optimizer: Optimizer): TrainState {
+  return Object.freeze({ params, opt: optimizer.init(params) });
+}
