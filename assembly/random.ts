@@ -97,6 +97,7 @@ let w1: u32 = 0;
 }
 
 export function random_bits_u32(k0: u32, k1: u32, stream: u32, n: i32, out: usize): void {
+  if (n <= 0) return; // a negative count writes nothing (as in the optimizer loops)
   const k2 = k0 ^ k1 ^ PARITY;
   const blocks = <u32>n >>> 1;
   let b: u32 = 0;
@@ -118,6 +119,7 @@ export function random_bits_u32(k0: u32, k1: u32, stream: u32, n: i32, out: usiz
 }
 
 export function random_uniform_f32(k0: u32, k1: u32, stream: u32, n: i32, out: usize): void {
+  if (n <= 0) return; // a negative count writes nothing (as in the optimizer loops)
   const k2 = k0 ^ k1 ^ PARITY;
   const blocks = <u32>n >>> 1;
   let b: u32 = 0;
@@ -141,6 +143,7 @@ export function random_uniform_f32(k0: u32, k1: u32, stream: u32, n: i32, out: u
 const HALF_PI: f32 = 1.5707963267948966192;
 
 export function random_normal_f32(k0: u32, k1: u32, stream: u32, n: i32, out: usize): void {
+  if (n <= 0) return; // a negative count writes nothing (as in the optimizer loops)
   const k2 = k0 ^ k1 ^ PARITY;
   const blocks = (<u32>n + 1) >>> 1;
   for (let b: u32 = 0; b < blocks; b++) {

@@ -110,6 +110,8 @@ export interface KernelExports {
   trace_f32(n: number, decay: number, nesterov: number, g: Ptr, t: Ptr): void;
 
   // ---- Counter-based PRNG: Threefry-2x32, 20 rounds (assembly/random.ts) ----
+  // Streams 1 and 2 are reserved for split and foldIn (src/random): kernel callers draw from
+  // stream 0 with a key from split/foldIn. A negative n writes nothing.
   /**
    * Random 32-bit words: block i (i = 0, 1, ...) is threefry2x32((k0, k1), (i, stream))
    * and gives out[2i], out[2i + 1]; an odd n drops the last word.
@@ -121,6 +123,8 @@ export interface KernelExports {
    * Standard normal by Box-Muller over the words of random_bits_u32: block i gives words
    * (w0, w1) -> u1 = 1 - uniform(w0) in (0, 1], u2 = uniform(w1);
    * out[2i] = r cos(2 pi u2), out[2i + 1] = r sin(2 pi u2), r = sqrt(-2 log u1).
+   * Computed in f32 with an exact quadrant reduction: within a few ulp (relative) of the
+   * float64 formula (src/random normalF64).
    */
   random_normal_f32(k0: number, k1: number, stream: number, n: number, out: Ptr): void;
 }

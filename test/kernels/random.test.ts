@@ -138,6 +138,16 @@ describe.each(builds.map((m) => [m.isa, m] as const))("PRNG kernels (%s)", (_isa
     expect(chi2).toBeGreaterThan(50); // too uniform is suspicious as well (P ~ 1e-5)
   });
 
+  it("writes nothing for a negative count", () => {
+    for (const kernel of ["random_bits_u32", "random_uniform_f32", "random_normal_f32"] as const) {
+      const ptr = m.arena.alloc(GUARD);
+      m.arena.u32(ptr, GUARD).fill(SENTINEL);
+      m.k[kernel](1, 2, 0, -3, ptr);
+      expect(Array.from(m.arena.u32(ptr, GUARD))).toEqual(new Array(GUARD).fill(SENTINEL));
+      m.arena.release(ptr);
+    }
+  });
+
   it("handles large counts: words far into a stream match threefry2x32", () => {
     const n = (1 << 20) + 3;
     const w = run(m, "random_bits_u32", 11, 13, 2, n);
