@@ -70,9 +70,15 @@ export function gemm_f32(transA: i32, transB: i32, M: i32, N: i32, K: i32, alpha
       const betaEff: f32 = pc > 0 ? 1 : beta;
       for (let ic = 0; ic < M; ic += mcs) {
         const mc = min(mcs, M - ic);
-        packA(transA, mc, kc, a, lda, ic, pc, apack);
-        macroKernel(mc, nc, kc, alpha, betaEff, readC, apack, bpack,
-          c + ((<usize>ic * ldc + jc) << 2), ldc, tile);
+        if (transA != 0) {
+          packA(mc, kc, a, lda, ic, pc, apack);
+          macroKernel(mc, nc, kc, alpha, betaEff, readC, apack, <usize>kc << 2, 4, 16, bpack,
+            c + ((<usize>ic * ldc + jc) << 2), ldc, tile);
+        } else {
+          const ablk = a + ((<usize>ic * lda + pc) << 2), ar = <usize>lda << 2;
+          macroKernel(mc, nc, kc, alpha, betaEff, readC, ablk, ar, ar, 4, bpack,
+            c + ((<usize>ic * ldc + jc) << 2), ldc, tile);
+        }
       }
     }
   }
@@ -125,6 +131,21 @@ function packB(transB: i32, kc: i32, nc: i32, b: usize, ldb: i32, pc: i32, jc: i
           src += stride;
         }
       }
+    } else if (ASC_FEATURE_SIMD && w == NR) {
+      // Rows jc + j0 .. + 7 of B, 4 k at a time: two 4 x 4 transposes per step.
+      const src = b + ((<usize>(jc + j0) * ldb + pc) << 2);
+      const stride = <usize>ldb << 2;
+      let k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        const s = src + (<usize>k << 2), d = panel + (<usize>k << 5);
+        transpose4(s, stride, d);
+        transpose4(s + 4 * stride, stride, d + 16);
+      }
+      for (; k < kc; k++) {
+        for (let j = 0; j < NR; j++) {
+          store<f32>(panel + (<usize>(k * NR + j) << 2), load<f32>(src + <usize>j * stride + (<usize>k << 2)));
+        }
+      }
     } else {
       // Column j of the panel is row jc + j0 + j of B, contiguous in k.
       for (let j = 0; j < NR; j++) {
@@ -140,48 +161,47 @@ function packB(transB: i32, kc: i32, nc: i32, b: usize, ldb: i32, pc: i32, jc: i
   }
 }
 
+/** Reads 4 x 4 floats (4 rows of `stride` bytes at s) and stores the columns at d, d + 32, d + 64, d + 96. */
+// @ts-ignore: decorator
+@inline function transpose4(s: usize, stride: usize, d: usize): void {
+  const r0 = v128.load(s), r1 = v128.load(s + stride), r2 = v128.load(s + 2 * stride), r3 = v128.load(s + 3 * stride);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 32);
+  v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 64);
+  v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 96);
+}
+
 /**
- * Packs op(A)[ic : ic + mc, pc : pc + kc] into ceil(mc / 4) panels of kc x 4 floats,
- * panel q holding rows 4q .. 4q + 3 (zero beyond mc). op(A)[i, k] is A[i, k] or A[k, i].
+ * Packs op(A)[ic : ic + mc, pc : pc + kc] = A^T (A stored K x M) into ceil(mc / 4) panels of
+ * kc x 4 floats, panel q holding rows 4q .. 4q + 3 (zero beyond mc): a contiguous copy per k.
+ * (Untransposed A is read in place: its rows are already contiguous in k.)
  */
-function packA(transA: i32, mc: i32, kc: i32, a: usize, lda: i32, ic: i32, pc: i32, dst: usize): void {
+function packA(mc: i32, kc: i32, a: usize, lda: i32, ic: i32, pc: i32, dst: usize): void {
+  const stride = <usize>lda << 2;
   for (let i0 = 0; i0 < mc; i0 += MR) {
     const h = min(MR, mc - i0);
     const panel = dst + (<usize>(i0 * kc) << 2);
-    if (transA != 0) {
-      // Row k of the panel is 4 contiguous values of row pc + k of A.
-      let src = a + ((<usize>pc * lda + ic + i0) << 2);
-      const stride = <usize>lda << 2;
-      if (h == MR) {
-        for (let k = 0; k < kc; k++) {
-          const d = panel + (<usize>k << 4);
-          if (ASC_FEATURE_SIMD) {
-            v128.store(d, v128.load(src));
-          } else {
-            store<u64>(d, load<u64>(src));
-            store<u64>(d, load<u64>(src, 8), 8);
-          }
-          src += stride;
+    let src = a + ((<usize>pc * lda + ic + i0) << 2);
+    if (h == MR) {
+      for (let k = 0; k < kc; k++) {
+        const d = panel + (<usize>k << 4);
+        if (ASC_FEATURE_SIMD) {
+          v128.store(d, v128.load(src));
+        } else {
+          store<u64>(d, load<u64>(src));
+          store<u64>(d, load<u64>(src, 8), 8);
         }
-      } else {
-        for (let k = 0; k < kc; k++) {
-          const d = panel + (<usize>k << 4);
-          for (let i = 0; i < MR; i++) {
-            store<f32>(d + (<usize>i << 2), i < h ? load<f32>(src + (<usize>i << 2)) : 0);
-          }
-          src += stride;
-        }
+        src += stride;
       }
     } else {
-      // Column i of the panel is row ic + i0 + i of A, contiguous in k.
-      for (let i = 0; i < MR; i++) {
-        const d = panel + (<usize>i << 2);
-        if (i < h) {
-          const src = a + ((<usize>(ic + i0 + i) * lda + pc) << 2);
-          for (let k = 0; k < kc; k++) store<f32>(d + (<usize>k << 4), load<f32>(src + (<usize>k << 2)));
-        } else {
-          for (let k = 0; k < kc; k++) store<f32>(d + (<usize>k << 4), 0);
+      for (let k = 0; k < kc; k++) {
+        const d = panel + (<usize>k << 4);
+        for (let i = 0; i < MR; i++) {
+          store<f32>(d + (<usize>i << 2), i < h ? load<f32>(src + (<usize>i << 2)) : 0);
         }
+        src += stride;
       }
     }
   }
@@ -189,18 +209,18 @@ function packA(transA: i32, mc: i32, kc: i32, a: usize, lda: i32, ic: i32, pc: i
 
 /** All tiles of an mc x nc block of C: whole tiles in place, edge tiles through `tile`. */
 function macroKernel(mc: i32, nc: i32, kc: i32, alpha: f32, beta: f32, readC: bool,
-  apack: usize, bpack: usize, c: usize, ldc: i32, tile: usize): void {
+  ap0: usize, ai: usize, ar: usize, ak: usize, bpack: usize, c: usize, ldc: i32, tile: usize): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const w = min(NR, nc - j0);
     const bp = bpack + (<usize>(j0 * kc) << 2);
     for (let i0 = 0; i0 < mc; i0 += MR) {
       const h = min(MR, mc - i0);
-      const ap = apack + (<usize>(i0 * kc) << 2);
+      const ap = ap0 + <usize>i0 * ai;
       const ct = c + ((<usize>i0 * ldc + j0) << 2);
       if (h == MR && w == NR) {
-        microKernel(kc, ap, bp, alpha, beta, readC, ct, ldc);
+        microKernel(kc, ap, ar, ak, h, bp, alpha, beta, readC, ct, ldc);
       } else {
-        microKernel(kc, ap, bp, alpha, 0, false, tile, NR);
+        microKernel(kc, ap, ar, ak, h, bp, alpha, 0, false, tile, NR);
         for (let i = 0; i < h; i++) {
           for (let j = 0; j < w; j++) {
             const p = ct + ((<usize>i * ldc + j) << 2);
@@ -215,17 +235,19 @@ function macroKernel(mc: i32, nc: i32, kc: i32, alpha: f32, beta: f32, readC: bo
 
 /** One 4 x 8 tile: C = alpha * (Apanel * Bpanel) + beta * C, C read only when readC. */
 // @ts-ignore: decorator
-@inline function microKernel(kc: i32, ap: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
+@inline function microKernel(kc: i32, ap: usize, ar: usize, ak: usize, h: i32, bp: usize, alpha: f32, beta: f32, readC: bool,
   c: usize, ldc: i32): void {
+  // Rows past the edge (h < 4) repeat the last row; their results are discarded.
+  const a0 = ap, a1 = h > 1 ? a0 + ar : a0, a2 = h > 2 ? a1 + ar : a1, a3 = h > 3 ? a2 + ar : a2;
   if (ASC_FEATURE_SIMD) {
-    microKernelSimd(kc, ap, bp, alpha, beta, readC, c, ldc);
+    microKernelSimd(kc, a0, a1, a2, a3, ak, bp, alpha, beta, readC, c, ldc);
   } else {
-    microKernelScalar(kc, ap, bp, alpha, beta, readC, c, ldc);
-    microKernelScalar(kc, ap, bp + 16, alpha, beta, readC, c + 16, ldc);
+    microKernelScalar(kc, a0, a1, a2, a3, ak, bp, alpha, beta, readC, c, ldc);
+    microKernelScalar(kc, a0, a1, a2, a3, ak, bp + 16, alpha, beta, readC, c + 16, ldc);
   }
 }
 
-function microKernelSimd(kc: i32, ap: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
+function microKernelSimd(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, ak: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
   c: usize, ldc: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -233,19 +255,19 @@ function microKernelSimd(kc: i32, ap: usize, bp: usize, alpha: f32, beta: f32, r
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    let x = v128.load32_splat(ap);
+    let x = v128.load32_splat(a0);
     c00 = f32x4.add(c00, f32x4.mul(x, b0));
     c01 = f32x4.add(c01, f32x4.mul(x, b1));
-    x = v128.load32_splat(ap, 4);
+    x = v128.load32_splat(a1);
     c10 = f32x4.add(c10, f32x4.mul(x, b0));
     c11 = f32x4.add(c11, f32x4.mul(x, b1));
-    x = v128.load32_splat(ap, 8);
+    x = v128.load32_splat(a2);
     c20 = f32x4.add(c20, f32x4.mul(x, b0));
     c21 = f32x4.add(c21, f32x4.mul(x, b1));
-    x = v128.load32_splat(ap, 12);
+    x = v128.load32_splat(a3);
     c30 = f32x4.add(c30, f32x4.mul(x, b0));
     c31 = f32x4.add(c31, f32x4.mul(x, b1));
-    ap += 16;
+    a0 += ak; a1 += ak; a2 += ak; a3 += ak;
     bp += 32;
   }
   const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
@@ -269,7 +291,7 @@ function microKernelSimd(kc: i32, ap: usize, bp: usize, alpha: f32, beta: f32, r
 }
 
 /** Columns 0..3 of a tile (bp points into an 8-wide panel), in scalars. */
-function microKernelScalar(kc: i32, ap: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
+function microKernelScalar(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, ak: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
   c: usize, ldc: i32): void {
   let c00: f32 = 0, c01: f32 = 0, c02: f32 = 0, c03: f32 = 0;
   let c10: f32 = 0, c11: f32 = 0, c12: f32 = 0, c13: f32 = 0;
@@ -277,15 +299,15 @@ function microKernelScalar(kc: i32, ap: usize, bp: usize, alpha: f32, beta: f32,
   let c30: f32 = 0, c31: f32 = 0, c32: f32 = 0, c33: f32 = 0;
   for (let k = 0; k < kc; k++) {
     const b0 = load<f32>(bp), b1 = load<f32>(bp, 4), b2 = load<f32>(bp, 8), b3 = load<f32>(bp, 12);
-    let x = load<f32>(ap);
+    let x = load<f32>(a0);
     c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
-    x = load<f32>(ap, 4);
+    x = load<f32>(a1);
     c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
-    x = load<f32>(ap, 8);
+    x = load<f32>(a2);
     c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
-    x = load<f32>(ap, 12);
+    x = load<f32>(a3);
     c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
-    ap += 16;
+    a0 += ak; a1 += ak; a2 += ak; a3 += ak;
     bp += 32;
   }
   const stride = <usize>ldc << 2;

@@ -17,15 +17,16 @@ const { values } = parseArgs({ options: {
 } });
 const module = await init({ isa: values.isa as "auto" | "simd" | "scalar" });
 const mnist = loadEmbeddedMnist();
+const train_x = data.splitTensor(mnist.train, 784), test_x = data.splitTensor(mnist.test, 784);
 const [kInit, kData, kFit, kTest] = random.split(random.key(Number(values.seed)), 4);
 const vae = models.vae.mlp({ input: 784, hidden: [400], latent: 20, likelihood: "bernoulli" });
 const opt = optim.adam({ learningRate: 1e-3 });
 const result = await train.fit(vae, opt, {
   state: train.initState(vae.init(kInit!), opt),
-  data: data.batches(mnist.train.x, { batchSize: 128, key: kData! }),
+  data: data.batches(train_x, { batchSize: 128, key: kData! }),
   epochs: Number(values.epochs),
   key: kFit!,
-  validation: { x: mnist.test.x, key: kTest! },
+  validation: { x: test_x, key: kTest! },
   onEpoch: (m) => {
     console.log(JSON.stringify({ epoch: m.epoch, sec: +m.seconds.toFixed(3), samples_per_s: Math.round(m.samplesPerSecond),
       train_nats: +m.train.loss.toFixed(2), test_nats: +m.test!.loss.toFixed(2), test_kl: +m.test!.kl.toFixed(2), isa: module.isa }));

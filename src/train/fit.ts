@@ -39,7 +39,10 @@ export interface EpochMetrics {
 export interface FitOptions {
   readonly state: TrainState;
   readonly data: BatchSource;
+  /** Train until this many epochs are done (counting from 0, or from startEpoch). */
   readonly epochs: number;
+  /** Epochs already done, when resuming from a checkpoint (default 0): epoch numbers, and so the data order, continue from here. */
+  readonly startEpoch?: number;
   readonly key: Key;
   /** Evaluated after every epoch with the key foldIn(validation.key ?? key, epoch). */
   readonly validation?: { readonly x: TensorLike; readonly key?: Key };
@@ -60,6 +63,9 @@ const YIELD_MS = 50;
 
 export async function fit(model: Model, optimizer: Optimizer, o: FitOptions): Promise<FitResult> {
   const be = defaultBackend();
+  for (const [name, v] of [["epochs", o.epochs], ["startEpoch", o.startEpoch ?? 0]] as const) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`fit: ${name} must be a non-negative integer, got ${v}`);
+  }
   const now = o.now ?? (() => performance.now());
   const trainers = new Map<number, Trainer<WasmBuffer>>();
   let current: Trainer<WasmBuffer> | null = null;
@@ -69,7 +75,7 @@ export async function fit(model: Model, optimizer: Optimizer, o: FitOptions): Pr
   let aborted = false;
   let lastYield = now();
   try {
-    for (let epoch = 0; epoch < o.epochs && !aborted; epoch++) {
+    for (let epoch = o.startEpoch ?? 0; epoch < o.epochs && !aborted; epoch++) {
       const start = now();
       let samples = 0, steps = 0, recon = 0, kl = 0;
       let batchIndex = 0;

@@ -137,3 +137,17 @@ describe("the NaN guard", () => {
     expect(Object.values(e.state.params).every((t) => t.data.every(Number.isFinite))).toBe(true);
   });
 });
+
+describe("resuming", () => {
+  it("fit for 2 epochs then 3 more from the saved state equals 5 epochs at once, bit for bit", async () => {
+    const opt = adam({ learningRate: 2e-3 });
+    const [kInit, kFit, kData] = split(key(11), 3);
+    const source = batches(data, { batchSize: 8, key: kData! });
+    const state0 = initState(model.init(kInit!), opt);
+    const whole = await fit(model, opt, { state: state0, data: source, epochs: 5, key: kFit! });
+    const first = await fit(model, opt, { state: state0, data: source, epochs: 2, key: kFit! });
+    const rest = await fit(model, opt, { state: first.state, data: source, epochs: 5, startEpoch: 2, key: kFit! });
+    expect(rest.history.map((h) => h.epoch)).toEqual([3, 4, 5]);
+    expect(snapshot(rest.state)).toEqual(snapshot(whole.state));
+  });
+});

