@@ -242,8 +242,11 @@ function macroKernel(mc: i32, nc: i32, kc: i32, alpha: f32, beta: f32, readC: bo
   if (ASC_FEATURE_SIMD) {
     microKernelSimd(kc, a0, a1, a2, a3, ak, bp, alpha, beta, readC, c, ldc);
   } else {
-    microKernelScalar(kc, a0, a1, a2, a3, ak, bp, alpha, beta, readC, c, ldc);
-    microKernelScalar(kc, a0, a1, a2, a3, ak, bp + 16, alpha, beta, readC, c + 16, ldc);
+    const c2 = c + (<usize>ldc << 3);
+    microKernelScalar(kc, a0, a1, ak, bp, alpha, beta, readC, c, ldc);
+    microKernelScalar(kc, a0, a1, ak, bp + 16, alpha, beta, readC, c + 16, ldc);
+    microKernelScalar(kc, a2, a3, ak, bp, alpha, beta, readC, c2, ldc);
+    microKernelScalar(kc, a2, a3, ak, bp + 16, alpha, beta, readC, c2 + 16, ldc);
   }
 }
 
@@ -290,31 +293,22 @@ function microKernelSimd(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, ak
   v128.store(c, x1, 16);
 }
 
-/** Columns 0..3 of a tile (bp points into an 8-wide panel), in scalars. */
-function microKernelScalar(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, ak: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
+/** Rows a0, a1 and columns 0..3 of a tile (bp points into an 8-wide panel), in scalars. */
+function microKernelScalar(kc: i32, a0: usize, a1: usize, ak: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
   c: usize, ldc: i32): void {
   let c00: f32 = 0, c01: f32 = 0, c02: f32 = 0, c03: f32 = 0;
   let c10: f32 = 0, c11: f32 = 0, c12: f32 = 0, c13: f32 = 0;
-  let c20: f32 = 0, c21: f32 = 0, c22: f32 = 0, c23: f32 = 0;
-  let c30: f32 = 0, c31: f32 = 0, c32: f32 = 0, c33: f32 = 0;
   for (let k = 0; k < kc; k++) {
     const b0 = load<f32>(bp), b1 = load<f32>(bp, 4), b2 = load<f32>(bp, 8), b3 = load<f32>(bp, 12);
     let x = load<f32>(a0);
     c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
     x = load<f32>(a1);
     c10 += x * b0; c11 += x * b1; c12 += x * b2; c13 += x * b3;
-    x = load<f32>(a2);
-    c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
-    x = load<f32>(a3);
-    c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
-    a0 += ak; a1 += ak; a2 += ak; a3 += ak;
+    a0 += ak; a1 += ak;
     bp += 32;
   }
-  const stride = <usize>ldc << 2;
-  storeRow4(c, c00, c01, c02, c03, alpha, beta, readC); c += stride;
-  storeRow4(c, c10, c11, c12, c13, alpha, beta, readC); c += stride;
-  storeRow4(c, c20, c21, c22, c23, alpha, beta, readC); c += stride;
-  storeRow4(c, c30, c31, c32, c33, alpha, beta, readC);
+  storeRow4(c, c00, c01, c02, c03, alpha, beta, readC);
+  storeRow4(c + (<usize>ldc << 2), c10, c11, c12, c13, alpha, beta, readC);
 }
 
 // @ts-ignore: decorator

@@ -44,7 +44,7 @@ export interface KernelExports {
   // ---- Elementwise and reductions (assembly/elementwise.ts) ----
   /** c[i, j] += bias[j] for an M x N matrix c. */
   bias_add_f32(M: number, N: number, bias: Ptr, c: Ptr, ldc: number): void;
-  /** out[j] = beta * out[j] + sum_i x[i, j] (the bias gradient: rows are summed). */
+  /** out[j] = beta * out[j] + sum_i x[i, j] (the bias gradient: rows are summed); out is not read when beta == 0. */
   col_sum_f32(M: number, N: number, x: Ptr, ldx: number, beta: number, out: Ptr): void;
   /** out[i] = sum_j x[i, j] (columns are summed). */
   row_sum_f32(M: number, N: number, x: Ptr, ldx: number, out: Ptr): void;
@@ -54,7 +54,7 @@ export interface KernelExports {
   mul_f32(n: number, x: Ptr, y: Ptr, out: Ptr): void;
   /** out = alpha * x (out may alias x). */
   scale_f32(n: number, alpha: number, x: Ptr, out: Ptr): void;
-  /** y += alpha * x. */
+  /** y += alpha * x (f32: the product and the sum each round). */
   axpy_f32(n: number, alpha: number, x: Ptr, y: Ptr): void;
   /** out[i] = value. */
   fill_f32(n: number, value: number, out: Ptr): void;
@@ -66,10 +66,14 @@ export interface KernelExports {
   // ---- Activations (assembly/activations.ts) ----
   /** y = f(x) elementwise; `alpha` is the slope of leaky relu and the scale of elu, else unused. y may alias x. */
   act_forward_f32(kind: number, n: number, alpha: number, x: Ptr, y: Ptr): void;
-  /** dx = f'(x) * dy, given the input x and the output y = f(x). dx may alias dy. */
+  /**
+   * dx = f'(x) * dy. The derivative is computed from x (more accurate than from y, which the
+   * kernels do not read). At x = 0: relu' = 0, leaky relu' = alpha, elu' = alpha. dx may alias dy.
+   */
   act_backward_f32(kind: number, n: number, alpha: number, x: Ptr, y: Ptr, dy: Ptr, dx: Ptr): void;
 
   // ---- Losses, KL, reparameterisation (assembly/losses.ts) ----
+  // These work index by index: an output may alias an input at the same index.
   /** sum_i max(x,0) - x*t + log1p(exp(-|x|)) over logits x and targets t in [0, 1]. */
   bce_logits_forward_f32(n: number, logits: Ptr, target: Ptr): number;
   /** dlogits = scale * (sigmoid(x) - t). */
@@ -81,7 +85,7 @@ export interface KernelExports {
   /**
    * Gaussian negative log-likelihood summed over an M x N matrix (row stride N):
    * sum 0.5 * (log(2 pi) + lv + (p - t)^2 * exp(-lv)), where lv = logvar[j * lvStride]
-   * (lvStride 0: one shared log-variance; 1: one per column).
+   * (lvStride 0: one shared log-variance; 1: one per column; any other stride is allowed).
    */
   gaussian_nll_forward_f32(M: number, N: number, pred: Ptr, target: Ptr, logvar: Ptr, lvStride: number): number;
   /**

@@ -745,7 +745,7 @@ export function lossCurve(series: readonly LossSeries[], options: LossCurveOptio
   checkRange(options.xRange, "xRange");
   checkRange(options.yRange, "yRange");
   const allX = xsOf.flatMap((x) => Array.from(x));
-  const allY = series.flatMap((s) => Array.from(s.values));
+  const allY = series.flatMap((s) => Array.from(s.values as ArrayLike<number>));
   const integerX = series.every((s) => !s.x);
   let xRange = options.xRange;
   if (!xRange) {

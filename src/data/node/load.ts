@@ -29,6 +29,9 @@ const FASHION_HINT = `install it with \`apt-get install dataset-fashion-mnist\` 
 
 const toDataError = (where: string) => (e: unknown): DataError => e instanceof DataError ? e : new DataError(where, String(e));
 
+/** A DataError's message without its "where: " prefix. */
+const detail = (e: DataError): string => e.message.startsWith(`${e.where}: `) ? e.message.slice(e.where.length + 2) : e.message;
+
 async function isDirectory(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isDirectory(), () => false);
 }
@@ -38,7 +41,7 @@ function fashionMnist(dir: string, maxBytes: number | undefined): TE.TaskEither<
     TE.tryCatch(() => isDirectory(dir), toDataError(dir)),
     TE.chain((exists) => exists
       ? pipe(loadIdxDir(dir, "fashion-mnist", maxBytes === undefined ? {} : { maxBytes }),
-        TE.mapLeft((e) => new DataError(e.where, `${e.message.slice(e.where.length + 2)}; to (re)install Fashion-MNIST, ${FASHION_HINT}`)))
+        TE.mapLeft((e) => new DataError(e.where, `${detail(e)}; to (re)install Fashion-MNIST, ${FASHION_HINT}`)))
       : TE.left(new DataError("fashion-mnist", `not found in ${dir}: ${FASHION_HINT}`))),
   );
 }
