@@ -339,7 +339,7 @@ function describeFull(v: Json | undefined): string {
   if (v === undefined) return "nothing";
   if (v instanceof JsonNumber) return v.text;
   if (v instanceof Map) return "an object";
-  if (Array.isArray(v)) return `[${v.map(describeFull).join(", ")}]`;
+  if (Array.isArray(v)) return `[${v.slice(0, 10).map(describeFull).join(", ")}${v.length > 10 ? ", ..." : ""}]`;
   return JSON.stringify(v);
 }
 

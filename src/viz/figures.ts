@@ -9,7 +9,9 @@
  * `gap` pixels between tiles and `padding` around everything, a grid of R rows measures
  *   width  = 2*padding + labelWidth + columns*tw + (columns - 1)*gap
  *   height = titleHeight + 2*padding + R*th + (R - 1)*gap
- * where labelWidth is 0 without row labels and titleHeight is 0 without a title.
+ * where labelWidth is 0 without row labels and titleHeight is 0 without a title (TITLE_HEIGHT
+ * with one; a title wider than the grid widens the figure, the grid centred under it).
+ * Zero images give a valid, empty figure of at least 1 x 1 pixels.
  */
 import { tensor, type Tensor, type TensorLike } from "../tensor/tensor.js";
 import { drawText, measureText, TEXT_HEIGHT } from "./font.js";
@@ -91,6 +93,19 @@ function drawTitle(r: Raster, title: string | undefined, top = 4): void {
   if (title) drawText(r, title, Math.floor(r.width / 2), top, INK, { scale: TITLE_SCALE, align: "center" });
 }
 
+/** Draws the title; a title wider than the figure widens it, the figure centred below. */
+function finish(out: Raster, title: string | undefined, background: Color | undefined): Raster {
+  if (!title) return out;
+  const need = measureText(title, TITLE_SCALE).width + 16;
+  let r = out;
+  if (need > out.width) {
+    r = canvas(need, out.height, background);
+    blit(r, out, Math.floor((need - out.width) / 2), 0);
+  }
+  drawTitle(r, title);
+  return r;
+}
+
 const LABEL_GAP = 6;
 
 function labelColumnWidth(labels: readonly (string | undefined)[] | null | undefined): number {
@@ -130,7 +145,6 @@ export function reconstructionGrid(originals: TensorLike, reconstructions: Tenso
   const width = 2 * L.padding + labelWidth + cols * L.tw + Math.max(0, cols - 1) * L.gap;
   const height = titleH + 2 * L.padding + pairs * (2 * L.th + L.gap) + Math.max(0, pairs - 1) * pairGap;
   const out = canvas(width, height, options.background);
-  drawTitle(out, options.title);
   // one stretch range over both batches so the two rows are comparable
   const to = tileOptions(options);
   const range = options.stretch === "batch" ? rangeOver([a.data, b.data], options) : undefined;
@@ -149,7 +163,7 @@ export function reconstructionGrid(originals: TensorLike, reconstructions: Tenso
       blit(out, tb[i]!, x, y + L.th + L.gap, L.scale);
     }
   }
-  return out;
+  return finish(out, options.title, options.background);
 }
 
 function rangeOver(batches: readonly Float32Array[], o: GridOptions): { min: number[]; max: number[] } {
@@ -186,13 +200,12 @@ export function imageSheet(images: TensorLike, options: ImageSheetOptions): Rast
     titleH + 2 * L.padding + nRows * L.th + Math.max(0, nRows - 1) * L.gap,
     options.background,
   );
-  drawTitle(out, options.title);
   const tiles = imageTiles(rows, tileOptions(options));
   tiles.forEach((t, i) => {
     const c = i % columns, r = Math.floor(i / columns);
     blit(out, t, L.padding + c * (L.tw + L.gap), titleH + L.padding + r * (L.th + L.gap), L.scale);
   });
-  return out;
+  return finish(out, options.title, options.background);
 }
 
 export interface InterpolationStripOptions extends GridOptions {
@@ -217,7 +230,6 @@ export function interpolationStrips(rows: readonly TensorLike[], options: Interp
     titleH + 2 * L.padding + k * L.th + Math.max(0, k - 1) * L.gap,
     options.background,
   );
-  drawTitle(out, options.title);
   const to = tileOptions(options);
   const range = options.stretch === "batch" ? rangeOver(strips.map((s) => s.data), options) : undefined;
   strips.forEach((s, r) => {
@@ -226,7 +238,7 @@ export function interpolationStrips(rows: readonly TensorLike[], options: Interp
     if (label) drawText(out, label, L.padding, y + Math.floor(L.th / 2), MUTED, { valign: "middle" });
     imageTiles(s, to, range).forEach((t, c) => blit(out, t, L.padding + labelWidth + c * (L.tw + L.gap), y, L.scale));
   });
-  return out;
+  return finish(out, options.title, options.background);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -262,7 +274,6 @@ export function latentManifold(decoded: TensorLike, options: ManifoldOptions): R
   const bottom = values ? 4 + 3 + TEXT_HEIGHT + 5 + TEXT_HEIGHT : 0;
   const gridW = g * L.tw + (g - 1) * L.gap, gridH = g * L.th + (g - 1) * L.gap;
   const out = canvas(2 * L.padding + left + gridW, titleH + 2 * L.padding + gridH + bottom, options.background);
-  drawTitle(out, options.title);
   const x0 = L.padding + left, y0 = titleH + L.padding;
   imageTiles(rows, tileOptions(options)).forEach((t, i) => {
     blit(out, t, x0 + (i % g) * (L.tw + L.gap), y0 + Math.floor(i / g) * (L.th + L.gap), L.scale);
@@ -286,7 +297,7 @@ export function latentManifold(decoded: TensorLike, options: ManifoldOptions): R
     drawText(out, axisLabels[0], x0 + Math.floor(gridW / 2), y0 + gridH + 7 + TEXT_HEIGHT + 5, INK, { align: "center" });
     drawText(out, axisLabels[1], L.padding, y0 + Math.floor(gridH / 2), INK, { rotate: 90, align: "center" });
   }
-  return out;
+  return finish(out, options.title, options.background);
 }
 
 /**
@@ -750,7 +761,10 @@ export function lossCurve(series: readonly LossSeries[], options: LossCurveOptio
   let xRange = options.xRange;
   if (!xRange) {
     const [lo, hi] = dataRange(allX, 0);
-    xRange = integerX && allX.length > 0 ? [Math.min(1, lo), Math.max(hi, lo + 1)] : allX.length > 1 ? [lo, hi] : dataRange(allX, 0.04);
+    // a little room at both ends so the end markers are not cut by the frame
+    const [a, b] = integerX && allX.length > 0 ? [Math.min(1, lo), Math.max(hi, lo + 1)] : [lo, hi];
+    const m = (b - a) * 0.02;
+    xRange = allX.length > 1 || integerX ? [a - m, b + m] : dataRange(allX, 0.04);
   }
   const plot = axes({
     width: sizeOf(options.width, 560, "width"),
@@ -776,7 +790,11 @@ export function lossCurve(series: readonly LossSeries[], options: LossCurveOptio
         } else { px[i] = NaN; py[i] = NaN; }
       }
       for (let i = 1; i < xs.length; i++) {
-        if ([px[i - 1]!, py[i - 1]!, px[i]!, py[i]!].every(Number.isFinite)) line(target, px[i - 1]!, py[i - 1]!, px[i]!, py[i]!, colors[k]!, { width: lw });
+        if (![px[i - 1]!, py[i - 1]!, px[i]!, py[i]!].every(Number.isFinite)) continue;
+        line(target, px[i - 1]!, py[i - 1]!, px[i]!, py[i]!, colors[k]!, { width: lw });
+        // points along the segment, for choosing a free corner for the legend
+        const steps = Math.ceil(Math.hypot(px[i]! - px[i - 1]!, py[i]! - py[i - 1]!) / 4);
+        for (let t = 1; t < steps; t++) pixels.push([f.left + px[i - 1]! + ((px[i]! - px[i - 1]!) * t) / steps, f.top + py[i - 1]! + ((py[i]! - py[i - 1]!) * t) / steps]);
       }
       const withMarkers = options.markers ?? xs.length <= 60;
       for (let i = 0; i < xs.length; i++) {

@@ -153,11 +153,11 @@ describe("gzip", () => {
 
   it("turns corrupt gzip into a DataError", async () => {
     const bad = Uint8Array.from(gz);
-    bad[15] ^= 0xff;
-    bad[16] ^= 0x55;
+    bad[15] = bad[15]! ^ 0xff;
+    bad[16] = bad[16]! ^ 0x55;
     expect(left(await gunzip(bad, "c.gz")()).message).toMatch(/c\.gz: (corrupt|truncated) gzip data/);
     const crc = Uint8Array.from(gz);
-    crc[crc.length - 6] ^= 1;
+    crc[crc.length - 6] = crc[crc.length - 6]! ^ 1;
     expect(left(await gunzip(crc, "crc.gz")()).message).toMatch(/corrupt gzip data.*incorrect data check/);
   });
 

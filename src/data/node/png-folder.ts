@@ -18,6 +18,7 @@
  * Every image must have the height, width and channel count of the first: nothing is resized.
  * Headers are checked (readPngHeader) and file sizes capped before pngjs decodes anything.
  */
+import { constants as bufferConstants } from "node:buffer";
 import type { Dirent } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -142,7 +143,7 @@ async function load(dir: string, o: PngFolderOptions): Promise<Dataset> {
   if (classNames && classNames.length > 256) throw new DataError(dir, `${classNames.length} label folders, at most 256 supported (labels are uint8)`);
 
   let first: { path: string; h: number; w: number; c: number } | null = null;
-  const out = { train: new Uint8Array(0), test: new Uint8Array(0) };
+  const out: { train: Uint8Array; test: Uint8Array } = { train: new Uint8Array(0), test: new Uint8Array(0) };
   for (const [which, samples] of [["train", train], ["test", test]] as const) {
     for (let s = 0; s < samples.length; s++) {
       const { path } = samples[s]!;
@@ -153,8 +154,8 @@ async function load(dir: string, o: PngFolderOptions): Promise<Dataset> {
       const c = pngChannels(colorType);
       if (first === null) {
         first = { path, h, w, c };
-        out.train = new Uint8Array(train.length * h * w * c);
-        out.test = new Uint8Array(test.length * h * w * c);
+        out.train = allocate(train.length, h, w, c, dir);
+        out.test = allocate(test.length, h, w, c, dir);
       } else if (h !== first.h || w !== first.w || c !== first.c) {
         throw new DataError(path, `image is ${shapeText(h, w, c)} but the first image, ${first.path}, is ${shapeText(first.h, first.w, first.c)}`);
       }
@@ -166,6 +167,15 @@ async function load(dir: string, o: PngFolderOptions): Promise<Dataset> {
   const f = first!; // layout() guarantees at least one file
   const ds: Dataset = { name: o.name ?? basename(dir), imageShape: [f.h, f.w, f.c], train: split(train, out.train), test: split(test, out.test) };
   return classNames ? { ...ds, classNames } : ds;
+}
+
+/** The pixels of n images, or a DataError when they cannot fit in one typed array. */
+function allocate(n: number, h: number, w: number, c: number, dir: string): Uint8Array {
+  const bytes = n * h * w * c;
+  if (bytes > bufferConstants.MAX_LENGTH) {
+    throw new DataError(dir, `${n} images of ${shapeText(h, w, c)} need ${bytes} bytes, more than the ${bufferConstants.MAX_LENGTH} one split can hold`);
+  }
+  return new Uint8Array(bytes);
 }
 
 /** Decodes with pngjs (always 8-bit RGBA out) and keeps the first c bands, HWC, at `at`. */

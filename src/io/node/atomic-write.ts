@@ -120,8 +120,13 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
   try {
     const mode = options.mode ?? (await fs.modeOf(path));
     step = "write";
-    await fs.writeNew(temp, bytes, mode);
-    tempExists = true;
+    try {
+      await fs.writeNew(temp, bytes, mode);
+    } finally {
+      // The name is random and created exclusively: unless creation itself collided (EEXIST),
+      // whatever is there now is ours to remove on failure.
+      tempExists = true;
+    }
     step = "verify";
     const back = await fs.readFile(temp);
     const diff = firstDifference(back, bytes);
@@ -143,7 +148,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
     }
   } catch (e) {
     let message = e instanceof Error ? e.message : String(e);
-    if (tempExists) {
+    if (tempExists && !(step === "write" && code(e) === "EEXIST")) {
       try {
         await fs.unlink(temp);
       } catch (u) {
