@@ -17,6 +17,8 @@ export * as optim from "./optim/index.js";
 export * as train from "./train/index.js";
 export * as data from "./data/index.js";
 export * as nn from "./nn/index.js";
+export * as io from "./io/index.js";
+export * as analysis from "./analysis/index.js";
 export { tensor, zeros, toTensor, ShapeError, type Tensor, type TensorLike } from "./tensor/tensor.js";
 export type { Params } from "./nn/params.js";
 export type { Backend } from "./backend/backend.js";

@@ -1,0 +1,1 @@
+export { pca, project, type Pca } from "./pca.js";
