@@ -2,18 +2,21 @@
 // C is M x N, and the K dimension is summed.
 //
 // Blocking (GotoBLAS order): for each block of NC columns and KC depth, op(B) is packed into
-// 8-column panels (k-major: panel[k * 8 + j]); for each block of MC rows, op(A) is packed into
-// 4-row panels (k-major: panel[k * 4 + i]). All four transpose cases pack into these forms,
-// so one microkernel serves them all. Panels are zero-padded to whole tiles; the microkernel
-// computes a 4 x 8 tile of C in registers (8 f32x4 accumulators; a scalar 4 x 4 twice in the
-// scalar build) and writes whole tiles straight to C, edge tiles via a small scratch tile.
-// The first k-block applies beta (C is not read when beta == 0); later ones add to C.
+// 8-column panels, k-major (panel[k * 8 + j]), zero-padded to 8 columns; B^T is packed by 4 x 4
+// transposes, so every transpose case feeds the same panels. op(A) is read in place when it is
+// A (rows are contiguous in k); A^T is packed per MC rows into 4-row k-major panels
+// (panel[k * 4 + i]). The microkernel holds a 4 x 8 tile of C in 8 f32x4 accumulators, A
+// broadcast by load32_splat, B loaded as two f32x4 per k (the scalar build runs four 2 x 4
+// scalar tiles instead). Whole tiles are written straight to C; edge tiles (fewer than 4 rows,
+// whose missing rows repeat the last one, or fewer than 8 columns) go through a scratch tile.
+// The first k-block applies beta (C is not read when beta == 0); later ones add to C. Both
+// builds sum in the same order, so they give identical results.
 
 const MR = 4; // rows of the register tile
 const NR = 8; // columns of the register tile (two f32x4)
 const KC = 256; // depth of a packed block
 const NC = 512; // columns of a packed B block
-const MC = 128; // rows of a packed A block
+const MC = 128; // rows of a packed A^T block
 
 // @ts-ignore: decorator
 @inline function ceilDiv(x: i32, y: i32): i32 {
@@ -43,7 +46,7 @@ const MC = 128; // rows of a packed A block
   return M <= 0 ? 0 : roundUp(ceilDiv(M, ceilDiv(M, MC)), MR);
 }
 
-/** Scratch bytes: packed B (kc x nc), packed A (mc x kc), one MR x NR edge tile. */
+/** Scratch bytes: packed B (kc x nc), packed A^T (mc x kc), one MR x NR edge tile. */
 export function gemm_f32_work_size(M: i32, N: i32, K: i32): i32 {
   const kc = kcStep(K);
   return 4 * (kc * ncStep(N) + mcStep(M) * kc + MR * NR);
@@ -207,7 +210,11 @@ function packA(mc: i32, kc: i32, a: usize, lda: i32, ic: i32, pc: i32, dst: usiz
   }
 }
 
-/** All tiles of an mc x nc block of C: whole tiles in place, edge tiles through `tile`. */
+/**
+ * All tiles of an mc x nc block of C: whole tiles in place, edge tiles through `tile`.
+ * Row i0 of the A block starts at ap0 + i0 * ai; within a tile, rows are ar bytes apart and
+ * consecutive k are ak bytes apart.
+ */
 function macroKernel(mc: i32, nc: i32, kc: i32, alpha: f32, beta: f32, readC: bool,
   ap0: usize, ai: usize, ar: usize, ak: usize, bpack: usize, c: usize, ldc: i32, tile: usize): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
@@ -233,10 +240,13 @@ function macroKernel(mc: i32, nc: i32, kc: i32, alpha: f32, beta: f32, readC: bo
   }
 }
 
-/** One 4 x 8 tile: C = alpha * (Apanel * Bpanel) + beta * C, C read only when readC. */
+/**
+ * One 4 x 8 tile: C = alpha * (A rows * B panel) + beta * C, C read only when readC. A's row r,
+ * k is at ap + r * ar + k * ak (bytes); h (1..4) rows are valid.
+ */
 // @ts-ignore: decorator
-@inline function microKernel(kc: i32, ap: usize, ar: usize, ak: usize, h: i32, bp: usize, alpha: f32, beta: f32, readC: bool,
-  c: usize, ldc: i32): void {
+@inline function microKernel(kc: i32, ap: usize, ar: usize, ak: usize, h: i32, bp: usize,
+  alpha: f32, beta: f32, readC: bool, c: usize, ldc: i32): void {
   // Rows past the edge (h < 4) repeat the last row; their results are discarded.
   const a0 = ap, a1 = h > 1 ? a0 + ar : a0, a2 = h > 2 ? a1 + ar : a1, a3 = h > 3 ? a2 + ar : a2;
   if (ASC_FEATURE_SIMD) {
@@ -250,8 +260,8 @@ function macroKernel(mc: i32, nc: i32, kc: i32, alpha: f32, beta: f32, readC: bo
   }
 }
 
-function microKernelSimd(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, ak: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
-  c: usize, ldc: i32): void {
+function microKernelSimd(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, ak: usize, bp: usize,
+  alpha: f32, beta: f32, readC: bool, c: usize, ldc: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -294,8 +304,8 @@ function microKernelSimd(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, ak
 }
 
 /** Rows a0, a1 and columns 0..3 of a tile (bp points into an 8-wide panel), in scalars. */
-function microKernelScalar(kc: i32, a0: usize, a1: usize, ak: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
-  c: usize, ldc: i32): void {
+function microKernelScalar(kc: i32, a0: usize, a1: usize, ak: usize, bp: usize,
+  alpha: f32, beta: f32, readC: bool, c: usize, ldc: i32): void {
   let c00: f32 = 0, c01: f32 = 0, c02: f32 = 0, c03: f32 = 0;
   let c10: f32 = 0, c11: f32 = 0, c12: f32 = 0, c13: f32 = 0;
   for (let k = 0; k < kc; k++) {

@@ -1,5 +1,5 @@
 // GFLOP/s of gemm_f32 on both builds: 2 * M * N * K / time, the median of timed runs after
-// warm-up. Shapes are those of a 784-400-20 VAE at batch 128 (weights W stored [out, in]),
+// warm-up, by wall-clock time and by this process's CPU time (steadier on a busy machine). Shapes are those of a 784-400-20 VAE at batch 128 (weights W stored [out, in]),
 // plus square sizes. Run: npx tsc -p tsconfig.build.json && node dist/bench/gemm.js
 import * as E from "fp-ts/lib/Either.js";
 import { instantiateSync, type Isa } from "../src/kernels/module.js";
@@ -23,7 +23,7 @@ const shapes: Shape[] = [
   { name: "square 1024", tA: 1, tB: 1, M: 1024, N: 1024, K: 1024 },
 ];
 
-function bench(isa: Isa, s: Shape): number {
+function bench(isa: Isa, s: Shape): [wall: number, cpu: number] {
   const loaded = instantiateSync(undefined, { isa });
   if (E.isLeft(loaded)) throw loaded.left;
   const k = loaded.right.exports;
@@ -35,24 +35,31 @@ function bench(isa: Isa, s: Shape): number {
   arena.f32(b, s.K * s.N).forEach((_, i, x) => { x[i] = Math.cos(i) });
   const flops = 2 * s.M * s.N * s.K;
   const run = () => k.gemm_f32(s.tA, s.tB, s.M, s.N, s.K, 1, a, lda, b, ldb, 0, c, s.N, work);
+  const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
   // Repeat so that one timed run lasts about 20 ms.
   let t = performance.now();
   run();
   const reps = Math.max(1, Math.round(20 / Math.max(performance.now() - t, 1e-3)));
   for (let i = 0; i < 3 * reps; i++) run();
-  const rates: number[] = [];
+  const wall: number[] = [], cpus: number[] = [];
   for (let r = 0; r < 7; r++) {
     t = performance.now();
+    const c0 = cpu();
     for (let i = 0; i < reps; i++) run();
-    rates.push(flops * reps / ((performance.now() - t) * 1e6));
+    cpus.push(flops * reps / ((cpu() - c0) * 1e6));
+    wall.push(flops * reps / ((performance.now() - t) * 1e6));
   }
-  rates.sort((x, y) => x - y);
-  return rates[3]!;
+  return [median(wall), median(cpus)];
 }
 
-console.log("shape".padEnd(28) + "tA tB     M     N     K   simd GFLOP/s  scalar GFLOP/s");
+function median(xs: number[]): number {
+  return [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+}
+
+const f = (x: number) => x.toFixed(1).padStart(7);
+console.log(`${"shape".padEnd(26)}tA tB     M     N     K  simd wall/cpu GFLOP/s  scalar wall/cpu`);
 for (const s of shapes) {
   const simd = bench("simd", s), scalar = bench("scalar", s);
-  console.log(`${s.name.padEnd(28)}${s.tA}  ${s.tB} ${String(s.M).padStart(5)} ${String(s.N).padStart(5)} ${String(s.K).padStart(5)}`
-    + `${simd.toFixed(1).padStart(15)}${scalar.toFixed(1).padStart(16)}`);
+  const dims = [s.M, s.N, s.K].map((d) => String(d).padStart(5)).join(" ");
+  console.log(`${s.name.padEnd(26)}${s.tA}  ${s.tB} ${dims}  ${f(simd[0])}${f(simd[1])}        ${f(scalar[0])}${f(scalar[1])}`);
 }

@@ -588,12 +588,29 @@ function axes(spec: AxesSpec): Plot {
   const top = pad + (spec.title ? TITLE_HEIGHT + 2 : 4);
   const left = pad + (spec.yLabel ? TEXT_HEIGHT + 8 : 0) + yTickW + 8;
   const bottom = pad + 4 + 4 + TEXT_HEIGHT + (spec.xLabel ? 8 + TEXT_HEIGHT : 0);
-  const right = pad + spec.rightReserve + 6;
-  const fw = Math.max(2, spec.width - left - right), fh = Math.max(2, spec.height - top - bottom);
+  const fh = Math.max(2, spec.height - top - bottom);
+  const ticksFor = (fw: number): { values: number[]; step: number } => {
+    let t = niceTicks(spec.xRange[0], spec.xRange[1], Math.max(2, Math.round(fw / 80)));
+    if (spec.integerX && t.step < 1) t = niceTicks(spec.xRange[0], spec.xRange[1], Math.max(1, Math.floor(spec.xRange[1] - spec.xRange[0])));
+    if (spec.integerX && t.step < 1) t = { values: t.values.filter(Number.isInteger), step: 1 };
+    return t;
+  };
+  // room on the right for the legend, and for half of the last x tick label when it sits near the edge
+  let right = pad + spec.rightReserve + 6;
+  {
+    const fw = Math.max(2, spec.width - left - right);
+    const t = ticksFor(fw);
+    const last = t.values[t.values.length - 1];
+    if (last !== undefined) {
+      const frame0: PlotFrame = { left, top, width: fw, height: fh, xRange: spec.xRange, yRange: spec.yRange };
+      const fromEdge = left + fw - 1 - toPixel(frame0, last, 0)[0];
+      const half = Math.ceil(measureText(formatNumber(last, t.step)).width / 2);
+      right = Math.max(right, Math.ceil(half + 4 - fromEdge));
+    }
+  }
+  const fw = Math.max(2, spec.width - left - right);
   const frame: PlotFrame = { left, top, width: fw, height: fh, xRange: spec.xRange, yRange: spec.yRange };
-  let xTicks = niceTicks(spec.xRange[0], spec.xRange[1], Math.max(2, Math.round(fw / 80)));
-  if (spec.integerX && xTicks.step < 1) xTicks = niceTicks(spec.xRange[0], spec.xRange[1], Math.max(1, Math.floor(spec.xRange[1] - spec.xRange[0])));
-  if (spec.integerX && xTicks.step < 1) xTicks = { values: xTicks.values.filter(Number.isInteger), step: 1 };
+  const xTicks = ticksFor(fw);
   // grid lines and ticks
   for (const v of xTicks.values) {
     const x = Math.round(toPixel(frame, v, 0)[0]);

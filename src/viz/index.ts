@@ -6,4 +6,4 @@ export * from "./raster.js";
 export * from "./font.js";
 export * from "./images.js";
 export * from "./figures.js";
-export { encodePng, type PngOptions } from "./png.js";
+export { encodePng } from "./png.js";

@@ -246,33 +246,30 @@ describe("png", () => {
     return r;
   }
 
-  it("round-trips through pngjs, compressed and stored", () => {
+  it("round-trips through pngjs", async () => {
     const r = sample();
-    for (const compress of [true, false]) {
-      const bytes = encodePng(r, { compress });
-      const back = PNG.sync.read(Buffer.from(bytes));
-      expect([back.width, back.height]).toEqual([37, 23]);
-      expect(sameBytes(back.data, r.data)).toBe(true);
-    }
-    expect(encodePng(r).length).toBeLessThan(encodePng(r, { compress: false }).length);
+    const bytes = await encodePng(r);
+    const back = PNG.sync.read(Buffer.from(bytes));
+    expect([back.width, back.height]).toEqual([37, 23]);
+    expect(sameBytes(back.data, r.data)).toBe(true);
   });
 
-  it("compresses a flat figure well and handles large images", () => {
+  it("compresses a flat figure well and handles large images", async () => {
     const r = raster(400, 300);
     rect(r, 50, 50, 100, 100, [31, 119, 180]);
-    const bytes = encodePng(r);
+    const bytes = await encodePng(r);
     expect(bytes.length).toBeLessThan(12_000);
     const back = decodePng(bytes);
     expect(sameBytes(back.data, r.data)).toBe(true);
   });
 
-  it("encodes with pngjs on Node and decodes back", () => {
+  it("encodes with pngjs on Node and decodes back", async () => {
     const r = sample();
     const buf = encodePngNode(r);
     expect(Buffer.isBuffer(buf)).toBe(true);
     expect(sameBytes(decodePng(buf).data, r.data)).toBe(true);
-    expect(sameBytes(decodePng(encodePng(r)).data, decodePng(buf).data)).toBe(true);
-    expect(() => encodePng(raster(0, 0))).toThrow(VizError);
+    expect(sameBytes(decodePng(await encodePng(r)).data, decodePng(buf).data)).toBe(true);
+    await expect(encodePng(raster(0, 0))).rejects.toThrow(VizError);
     expect(() => fromRgba(2, 2, new Uint8Array(3))).toThrow(VizError);
   });
 

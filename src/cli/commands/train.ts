@@ -1,0 +1,204 @@
+/**
+ * `latent train`: trains an AE or a VAE and writes the run folder: model.safetensors,
+ * checkpoint.safetensors (every --checkpoint-every epochs), best.safetensors (lowest test loss),
+ * metrics.jsonl (one JSON object per epoch) and the pictures. `--resume FILE` continues a run
+ * from a checkpoint bit-identically to an uninterrupted one (same parameters, optimizer state,
+ * keys and data order).
+ */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { init } from "../../backend/default.js";
+import { features, splitBatches, splitTensor, type Dataset } from "../../data/dataset.js";
+import { loadDataset } from "../../data/node/load.js";
+import type { JsonObject } from "../../io/model-file.js";
+import { loadModel, saveModel } from "../../io/node/model-file.js";
+import { writeFileAtomic } from "../../io/node/atomic-write.js";
+import { ae, vae, type Model } from "../../models/index.js";
+import { adam, type Optimizer } from "../../optim/index.js";
+import { key, split, type Key } from "../../random/index.js";
+import { fit, initState, type EpochMetrics, type TrainState } from "../../train/index.js";
+import { int, intList, num, oneOf, parse, str, UsageError, type Options } from "../args.js";
+import { orThrow } from "../errors.js";
+import { writePictures } from "../pictures.js";
+import { progress } from "../progress.js";
+import type { Io } from "../io.js";
+
+export const trainOptions: Options = {
+  data: { type: "string", default: "mnist" },
+  model: { type: "string", default: "vae" },
+  hidden: { type: "string", default: "400" },
+  latent: { type: "string", default: "20" },
+  beta: { type: "string", default: "1" },
+  likelihood: { type: "string", default: "bernoulli" },
+  activation: { type: "string", default: "relu" },
+  epochs: { type: "string", default: "10" },
+  batch: { type: "string", default: "128" },
+  lr: { type: "string", default: "1e-3" },
+  seed: { type: "string", default: "1" },
+  out: { type: "string" },
+  resume: { type: "string" },
+  "checkpoint-every": { type: "string", default: "1" },
+  limit: { type: "string" },
+  isa: { type: "string", default: "auto" },
+};
+
+export const trainHelp = `latent train [options]
+  Trains an autoencoder and writes a run folder (model, metrics, pictures).
+
+  --data mnist|fashion-mnist|DIR   data set: the embedded MNIST digits (default), Fashion-MNIST
+                                   (apt-get install dataset-fashion-mnist), or a folder of IDX files or PNGs
+  --model ae|vae                   deterministic autoencoder or variational autoencoder (default vae)
+  --hidden 400                     hidden widths, comma-separated, e.g. 512,256 (default 400)
+  --latent 20                      latent dimensions (default 20)
+  --beta 1                         weight of the KL term (beta-VAE; default 1)
+  --likelihood bernoulli|gaussian|mse  reconstruction term (default bernoulli)
+  --activation relu|leakyRelu|tanh|sigmoid|softplus|elu  hidden activation (default relu)
+  --epochs 10                      train until this many epochs are done (default 10)
+  --batch 128                      batch size (default 128)
+  --lr 1e-3                        Adam learning rate (default 1e-3)
+  --seed 1                         seed of every random choice (default 1)
+  --out runs/NAME                  run folder (default runs/<model>-<data>-seed<seed>)
+  --resume FILE                    continue from a checkpoint; model and training flags come from the file
+  --checkpoint-every 1             write checkpoint.safetensors every N epochs (default 1)
+  --limit N                        use at most N training samples
+  --isa auto|simd|scalar           kernel module (default auto)`;
+
+/** What a run stores in the file's "latent.training" metadata; enough to resume it. */
+export interface TrainingConfig {
+  readonly data: string;
+  readonly seed: number;
+  readonly epochs: number;
+  readonly epochsDone: number;
+  readonly batch: number;
+  readonly lr: number;
+  readonly limit: number | null;
+  readonly optimizer: "adam";
+  readonly bestTestLoss: number | null;
+}
+
+const modelFlags = ["data", "model", "hidden", "latent", "beta", "likelihood", "activation", "batch", "lr", "seed", "limit"];
+
+function checkTraining(t: unknown, path: string): TrainingConfig {
+  const o = t as Partial<TrainingConfig> | undefined;
+  const ok = o && typeof o.data === "string" && Number.isSafeInteger(o.seed) && Number.isSafeInteger(o.epochsDone)
+    && Number.isSafeInteger(o.batch) && typeof o.lr === "number" && o.optimizer === "adam";
+  if (!ok) throw new UsageError(`${path}: the file has no usable training config to resume from (it was not written by latent train)`);
+  return o as TrainingConfig;
+}
+
+export async function train(argv: string[], io: Io, defaults: { epochs?: number; out?: string } = {}): Promise<void> {
+  const { values } = parse(argv, trainOptions);
+  if (values.help) { io.out(trainHelp); return; }
+  const given = new Set(argv.filter((a) => a.startsWith("--")).map((a) => a.slice(2).split("=")[0]!));
+  const epochs = given.has("epochs") || defaults.epochs === undefined ? int(values, "epochs", 0, 1_000_000) : defaults.epochs;
+  const checkpointEvery = int(values, "checkpoint-every", 1);
+  const isa = oneOf(values, "isa", ["auto", "simd", "scalar"] as const);
+
+  const resume = str(values, "resume");
+  if (resume) {
+    const clash = modelFlags.filter((f) => given.has(f));
+    if (clash.length) throw new UsageError(`--${clash[0]} cannot be given with --resume: the run's settings come from ${resume}`);
+    const file = await orThrow(loadModel(resume));
+    const config = { ...checkTraining(file.training, resume), epochs };
+    if (!file.optState) throw new UsageError(`${resume}: the file holds no optimizer state, so the run cannot be resumed exactly`);
+    if (config.epochsDone > epochs) throw new UsageError(`--epochs ${epochs} is fewer than the ${config.epochsDone} epochs ${resume} has done`);
+    const ds = await orThrow(loadDataset(config.data));
+    if (features(ds) !== file.model.spec.input) {
+      throw new UsageError(`${config.data} has ${features(ds)} values per sample but the model in ${resume} takes ${file.model.spec.input}`);
+    }
+    return run(file.model, config, { params: file.params, opt: file.optState }, ds, values, checkpointEvery, isa, io, defaults.out);
+  }
+  {
+    const kind = oneOf(values, "model", ["ae", "vae"] as const);
+    const likelihood = oneOf(values, "likelihood", ["bernoulli", "gaussian", "mse"] as const);
+    const activation = oneOf(values, "activation", ["relu", "leakyRelu", "tanh", "sigmoid", "softplus", "elu"] as const);
+    const limit = values.limit === undefined ? null : int(values, "limit", 1);
+    const config: TrainingConfig = {
+      data: String(values.data), seed: int(values, "seed", 0), epochs, epochsDone: 0,
+      batch: int(values, "batch", 1), lr: num(values, "lr", 0, Infinity, true), limit, optimizer: "adam", bestTestLoss: null,
+    };
+    const hidden = intList(values, "hidden", 1);
+    const cfg = { hidden, latent: int(values, "latent", 1), beta: num(values, "beta", 0), likelihood, activation };
+    const ds = await orThrow(loadDataset(config.data));
+    const model = (kind === "ae" ? ae : vae).mlp({ input: features(ds), ...cfg });
+    return run(model, config, null, ds, values, checkpointEvery, isa, io, defaults.out);
+  }
+}
+
+async function run(model: Model, config: TrainingConfig, resumed: TrainState | null, ds: Dataset,
+  values: Record<string, unknown>, checkpointEvery: number, isa: "auto" | "simd" | "scalar", io: Io, defaultOut?: string): Promise<void> {
+  const module = await init({ isa });
+  const d = features(ds);
+  const out = str(values, "out") ?? defaultOut ?? join("runs", `${model.spec.kind}-${config.data.replace(/[^\w.-]+/g, "_")}-seed${config.seed}`);
+  await mkdir(out, { recursive: true });
+  const [kInit, kData, kFit, kTest, kPictures] = split(key(config.seed), 5) as [Key, Key, Key, Key, Key];
+  const opt: Optimizer = adam({ learningRate: config.lr });
+  const trainSplit = config.limit && config.limit < ds.train.n
+    ? { ...ds.train, n: config.limit, pixels: ds.train.pixels.subarray(0, config.limit * d), labels: ds.train.labels?.subarray(0, config.limit) ?? null }
+    : ds.train;
+  const testX = splitTensor(ds.test, d);
+  const normalization: JsonObject = {
+    pixels: ds.train.pixels instanceof Uint8Array ? "uint8" : "float32",
+    scale: ds.train.pixels instanceof Uint8Array ? 1 / 255 : 1,
+    imageShape: [...ds.imageShape],
+  };
+  const state0 = resumed ?? initState(model.init(kInit), opt);
+  const history: EpochMetrics[] = await readHistory(join(out, "metrics.jsonl"), config.epochsDone);
+  let best = config.bestTestLoss;
+  const batchesPerEpoch = Math.ceil(trainSplit.n / config.batch);
+
+  io.out(`training a ${model.spec.kind} (${model.spec.input}-${model.spec.hidden.join("-")}-${model.spec.latent}, ${model.layout.total} parameters) on ${ds.name}: ${trainSplit.n} train, ${ds.test.n} test samples; kernels: ${module.isa}`);
+  const bar = progress(config.epochs, io.tty, io.out);
+  const save = (file: string, s: TrainState, epochsDone: number) => orThrow(saveModel(join(out, file), {
+    spec: model.spec, params: s.params, normalization, optState: s.opt, transform: opt.transform.name,
+    training: { ...config, epochsDone, bestTestLoss: best } as unknown as JsonObject,
+  }));
+  let epochStart = 0;
+  const result = await fit(model, opt, {
+    state: state0, epochs: config.epochs, startEpoch: config.epochsDone, key: kFit,
+    data: (epoch) => { bar.startEpoch(epoch, batchesPerEpoch); epochStart = performance.now(); return splitBatches(trainSplit, d, { batchSize: config.batch, key: kData })(epoch); },
+    validation: { x: testX, key: kTest },
+    onBatch: (info) => bar.batch(info, ((info.batch + 1) * config.batch) / Math.max((performance.now() - epochStart) / 1000, 1e-9)),
+    onEpoch: async (m, sync) => {
+      bar.endEpoch(m);
+      history.push(m);
+      await writeFileAtomic(join(out, "metrics.jsonl"), new TextEncoder().encode(history.map(metricsLine).join("")));
+      const s = sync();
+      if (m.test && (best === null || m.test.loss < best)) { best = m.test.loss; await save("best.safetensors", s, m.epoch); }
+      if (m.epoch % checkpointEvery === 0 || m.epoch === config.epochs) await save("checkpoint.safetensors", s, m.epoch);
+    },
+  });
+  bar.stop();
+  await save("model.safetensors", result.state, config.epochs);
+  const pictures = await writePictures(out, model, result.state.params, ds, history, kPictures);
+  io.out(`wrote ${join(out, "model.safetensors")}, metrics.jsonl, ${pictures.join(", ")}`);
+}
+
+/** One line of metrics.jsonl. Losses are per sample in nats (reconstruction summed over pixels). */
+export function metricsLine(m: EpochMetrics): string {
+  return JSON.stringify({
+    epoch: m.epoch,
+    train: { loss: m.train.loss, reconstruction: m.train.reconstruction, kl: m.train.kl },
+    test: m.test ? { loss: m.test.loss, reconstruction: m.test.reconstruction, kl: m.test.kl } : null,
+    samples_per_s: Math.round(m.samplesPerSecond),
+    seconds: +m.seconds.toFixed(3),
+  }) + "\n";
+}
+
+/** On resume, the metrics of the epochs already done (later lines, from a run that went on, are dropped). */
+async function readHistory(path: string, epochsDone: number): Promise<EpochMetrics[]> {
+  if (epochsDone === 0) return [];
+  const { readFile } = await import("node:fs/promises");
+  let text = "";
+  try { text = await readFile(path, "utf8"); } catch { return []; }
+  const out: EpochMetrics[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const o = JSON.parse(line);
+      if (o.epoch > epochsDone) break;
+      out.push({ epoch: o.epoch, steps: 0, samples: 0, seconds: o.seconds, samplesPerSecond: o.samples_per_s, train: o.train, ...(o.test ? { test: o.test } : {}) });
+    } catch { break; }
+  }
+  return out;
+}

@@ -1,0 +1,139 @@
+/**
+ * The pictures of a run folder, computed from a trained model and the test split:
+ * reconstructions.png, samples.png (VAE), latent.png (test codes coloured by label: the first
+ * two dimensions for a 2-D latent, else the first two principal components), manifold.png
+ * (decodes over a grid: the prior's quantiles for a 2-D VAE latent, else along the first two
+ * principal directions of the codes), interpolation.png and loss.png.
+ */
+import { join } from "node:path";
+import { pca, project } from "../analysis/pca.js";
+import { features, gather, pickSamples, type Dataset } from "../data/dataset.js";
+import type { Model } from "../models/model.js";
+import type { Params } from "../nn/params.js";
+import { split, type Key } from "../random/index.js";
+import { tensor, type Tensor } from "../tensor/tensor.js";
+import type { EpochMetrics } from "../train/fit.js";
+import { imageSheet, interpolationStrips, latentGridCodes, latentManifold, lerp, lossCurve, normalQuantileGrid,
+  reconstructionGrid, scatterPlot, slerp } from "../viz/figures.js";
+import type { ImageShape } from "../viz/images.js";
+import { writePng } from "../viz/node/png.js";
+
+const SCATTER_POINTS = 2000;
+
+/** Rows [i] of a [n, d] tensor as a Float32Array. */
+function row(t: Tensor, i: number): Float32Array {
+  const d = t.shape[1]!;
+  return t.data.slice(i * d, (i + 1) * d);
+}
+
+/** Codes of x and, when the latent is wider than 2, their projection on the first two principal components. */
+export function latentPlane(model: Model, params: Params, x: Tensor): { codes: Tensor; plane: Tensor; pcaOf: ReturnType<typeof pca> | null } {
+  const codes = model.encode(params, x).mean;
+  if (model.spec.latent === 2) return { codes, plane: codes, pcaOf: null };
+  if (model.spec.latent === 1) {
+    const flat = new Float32Array(codes.shape[0]! * 2);
+    codes.data.forEach((v, i) => { flat[2 * i] = v; });
+    return { codes, plane: tensor(flat, [codes.shape[0]!, 2]), pcaOf: null };
+  }
+  const p = pca(codes, 2);
+  return { codes, plane: project(p, codes), pcaOf: p };
+}
+
+export function reconstructionPicture(model: Model, params: Params, ds: Dataset, key: Key, n = 10, title = "test digits (top) and reconstructions") {
+  const d = features(ds);
+  const x = gather(ds.test, d, pickSamples(key, ds.test.n, n));
+  return reconstructionGrid(x, model.reconstruct(params, x), { imageShape: ds.imageShape as ImageShape, columns: 10, scale: 2, title });
+}
+
+export function samplePicture(model: Model, params: Params, imageShape: ImageShape, key: Key, n = 64) {
+  return imageSheet(model.sample(params, key, n), { imageShape, scale: 2, title: "samples from the prior" });
+}
+
+export function interpolationPicture(model: Model, params: Params, ds: Dataset, key: Key, pairs = 4, steps = 10, spherical = false) {
+  const d = features(ds);
+  const idx = pickSamples(key, ds.test.n, 2 * pairs);
+  const x = gather(ds.test, d, idx);
+  const codes = model.encode(params, x).mean;
+  const strips: Tensor[] = [];
+  const labels: string[] = [];
+  for (let p = 0; 2 * p + 1 < idx.length; p++) {
+    const a = row(codes, 2 * p), b = row(codes, 2 * p + 1);
+    strips.push(model.decode(params, spherical ? slerp(a, b, steps) : lerp(a, b, steps)));
+    const la = ds.test.labels?.[idx[2 * p]!], lb = ds.test.labels?.[idx[2 * p + 1]!];
+    labels.push(la === undefined || lb === undefined ? `pair ${p + 1}` : `${ds.classNames?.[la] ?? la} > ${ds.classNames?.[lb] ?? lb}`);
+  }
+  return interpolationStrips(strips, { imageShape: ds.imageShape as ImageShape, scale: 2, labels,
+    title: `${spherical ? "spherical" : "linear"} interpolation between test codes` });
+}
+
+export function latentPicture(model: Model, params: Params, ds: Dataset, key: Key) {
+  const d = features(ds);
+  const idx = pickSamples(key, ds.test.n, SCATTER_POINTS);
+  const x = gather(ds.test, d, idx);
+  const labels = ds.test.labels ? Uint8Array.from(idx, (i) => ds.test.labels![i]!) : null;
+  const { plane, pcaOf } = latentPlane(model, params, x);
+  const what = model.spec.kind === "vae" ? "posterior means" : "codes";
+  const axes = pcaOf ? ["principal component 1", "principal component 2"] : model.spec.latent === 1 ? ["z1", ""] : ["z1", "z2"];
+  return scatterPlot(plane, labels, {
+    title: `test ${what}${pcaOf ? ` (latent ${model.spec.latent}, first two principal components)` : ""}`,
+    xLabel: axes[0], yLabel: axes[1], ...(ds.classNames ? { classNames: ds.classNames } : {}), width: 640, height: 480,
+  });
+}
+
+/**
+ * The decoded grid. For a 2-D VAE: z over the prior's quantiles (0.05..0.95, as in the Keras
+ * example). Otherwise: the mean code plus steps along the first two principal directions, at
+ * -2..2 standard deviations of the codes along each.
+ */
+export function manifoldPicture(model: Model, params: Params, ds: Dataset, key: Key, grid = 15) {
+  const L = model.spec.latent;
+  if (L === 2 && model.spec.kind === "vae") {
+    const values = normalQuantileGrid(grid, { range: [0.05, 0.95] });
+    const decoded = model.decode(params, latentGridCodes(values));
+    return latentManifold(decoded, { gridSize: grid, imageShape: ds.imageShape as ImageShape, values, scale: 1,
+      title: "decoded over the prior's quantiles", axisLabels: ["z1", "z2"] });
+  }
+  const d = features(ds);
+  const x = gather(ds.test, d, pickSamples(key, ds.test.n, SCATTER_POINTS));
+  const { codes } = latentPlane(model, params, x);
+  const p = pca(codes, Math.min(2, L));
+  const values = Float32Array.from({ length: grid }, (_, i) => -2 + (4 * i) / (grid - 1));
+  const z = new Float32Array(grid * grid * L);
+  const sd = Array.from(p.variance, (v) => Math.sqrt(v));
+  for (let r = 0; r < grid; r++) {
+    for (let c = 0; c < grid; c++) {
+      for (let j = 0; j < L; j++) {
+        let v = p.mean[j]! + values[c]! * sd[0]! * p.components[0]![j]!;
+        if (p.components[1]) v += values[grid - 1 - r]! * sd[1]! * p.components[1][j]!;
+        z[(r * grid + c) * L + j] = v;
+      }
+    }
+  }
+  const decoded = model.decode(params, tensor(z, [grid * grid, L]));
+  return latentManifold(decoded, { gridSize: grid, imageShape: ds.imageShape as ImageShape, values, scale: 1,
+    title: "decoded along the codes' first two principal directions", axisLabels: ["pc1 (sd)", "pc2 (sd)"] });
+}
+
+export function lossPicture(history: readonly EpochMetrics[]) {
+  const x = history.map((h) => h.epoch);
+  const series = [{ name: "train", values: history.map((h) => h.train.loss), x }];
+  if (history.some((h) => h.test)) series.push({ name: "test", values: history.map((h) => h.test?.loss ?? NaN), x });
+  return lossCurve(series, { title: "loss per epoch", xLabel: "epoch", yLabel: "nats per sample" });
+}
+
+/** Writes every picture into `dir`; returns the file names. */
+export async function writePictures(dir: string, model: Model, params: Params, ds: Dataset,
+  history: readonly EpochMetrics[], key: Key): Promise<string[]> {
+  const [kRec, kSample, kInterp, kLatent, kManifold] = split(key, 5) as [Key, Key, Key, Key, Key];
+  const written: string[] = [];
+  const put = (name: string, make: () => Parameters<typeof writePng>[1]) => { writePng(join(dir, name), make()); written.push(name); };
+  if (ds.test.n > 0) put("reconstructions.png", () => reconstructionPicture(model, params, ds, kRec, 20));
+  if (model.spec.kind === "vae") put("samples.png", () => samplePicture(model, params, ds.imageShape as ImageShape, kSample));
+  if (ds.test.n > 1) {
+    put("latent.png", () => latentPicture(model, params, ds, kLatent));
+    put("manifold.png", () => manifoldPicture(model, params, ds, kManifold));
+    put("interpolation.png", () => interpolationPicture(model, params, ds, kInterp));
+  }
+  if (history.length > 0) put("loss.png", () => lossPicture(history));
+  return written;
+}
