@@ -33,7 +33,8 @@ export interface KernelExports {
   /**
    * C = alpha * op(A) * op(B) + beta * C, with op(A) M x K, op(B) K x N, C M x N.
    * transA/transB are 0 or 1. A is M x K (lda >= K) or, transposed, K x M (lda >= M);
-   * likewise B. When beta == 0, C is not read (NaN in C does not propagate).
+   * likewise B. When beta == 0, C is not read (NaN in C does not propagate); when alpha == 0,
+   * A and B are not read (C = beta * C), as in BLAS.
    * `work` is scratch of at least gemm_f32_work_size(M, N, K) bytes, owned by the caller.
    */
   gemm_f32(transA: number, transB: number, M: number, N: number, K: number, alpha: number,
