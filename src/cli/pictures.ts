@@ -73,9 +73,10 @@ export function latentPicture(model: Model, params: Params, ds: Dataset, key: Ke
   const labels = ds.test.labels ? Uint8Array.from(idx, (i) => ds.test.labels![i]!) : null;
   const { plane, pcaOf } = latentPlane(model, params, x);
   const what = model.spec.kind === "vae" ? "posterior means" : "codes";
-  const axes = pcaOf ? ["principal component 1", "principal component 2"] : model.spec.latent === 1 ? ["z1", ""] : ["z1", "z2"];
+  const axes = pcaOf ? [`principal component 1 of ${model.spec.latent}`, `principal component 2 of ${model.spec.latent}`]
+    : model.spec.latent === 1 ? ["z1", ""] : ["z1", "z2"];
   return scatterPlot(plane, labels, {
-    title: `test ${what}${pcaOf ? ` (latent ${model.spec.latent}, first two principal components)` : ""}`,
+    title: `test ${what}`,
     xLabel: axes[0], yLabel: axes[1], ...(ds.classNames ? { classNames: ds.classNames } : {}), width: 640, height: 480,
   });
 }

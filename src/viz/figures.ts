@@ -501,7 +501,7 @@ export function formatNumber(v: number, step = 0): string {
   const decimals = step > 0 ? Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)) : Math.max(0, Math.min(6, 3 - Math.floor(Math.log10(a))));
   let s = v.toFixed(decimals);
   if (step === 0 && s.includes(".")) s = s.replace(/\.?0+$/, "");
-  return s === "-0" ? "0" : s;
+  return /^-0(\.0*)?$/.test(s) ? s.slice(1) : s;
 }
 
 function dataRange(values: ArrayLike<number>, margin: number): [number, number] {
@@ -774,7 +774,7 @@ export function lossCurve(series: readonly LossSeries[], options: LossCurveOptio
   checkRange(options.yRange, "yRange");
   const allX = xsOf.flatMap((x) => Array.from(x));
   const allY = series.flatMap((s) => Array.from(s.values as ArrayLike<number>));
-  const integerX = series.every((s) => !s.x);
+  const integerX = series.every((s) => !s.x || Array.from(s.x).every(Number.isInteger));
   let xRange = options.xRange;
   if (!xRange) {
     const [lo, hi] = dataRange(allX, 0);

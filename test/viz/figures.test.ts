@@ -293,3 +293,12 @@ describe("plots", () => {
     expect(() => lossCurve([{ name: "x", values: [1, 2] }], { width: 10 })).toThrow(VizError);
   });
 });
+
+describe("tick labels", () => {
+  it("never print a negative zero", async () => {
+    const { formatNumber } = await import("../../src/viz/figures.js");
+    expect(formatNumber(-1e-9, 0.01)).toBe("0.00");
+    expect(formatNumber(-0.004, 0.01)).toBe("0.00");
+    expect(formatNumber(-0.006, 0.01)).toBe("-0.01");
+  });
+});
