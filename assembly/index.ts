@@ -11,3 +11,4 @@ export * from "./activations";
 export * from "./losses";
 export * from "./optim";
 export * from "./random";
+export * from "./conv";

@@ -39,7 +39,7 @@ export function latentPlane(model: Model, params: Params, x: Tensor): { codes: T
   return { codes, plane: project(p, codes), pcaOf: p };
 }
 
-export function reconstructionPicture(model: Model, params: Params, ds: Dataset, key: Key, n = 10, title = "test digits (top) and reconstructions") {
+export function reconstructionPicture(model: Model, params: Params, ds: Dataset, key: Key, n = 10, title = "test images (top) and reconstructions") {
   const d = features(ds);
   const x = gather(ds.test, d, pickSamples(key, ds.test.n, n));
   return reconstructionGrid(x, model.reconstruct(params, x), { imageShape: ds.imageShape as ImageShape, columns: 10, scale: 2, title });

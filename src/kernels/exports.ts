@@ -114,6 +114,30 @@ export interface KernelExports {
   /** Momentum trace, in place on g: t = decay * t + g; g = nesterov ? g + decay * t : t. */
   trace_f32(n: number, decay: number, nesterov: number, g: Ptr, t: Ptr): void;
 
+  // ---- Convolution data movement, NHWC (assembly/conv.ts) ----
+  // Image x [batch, h, w, c] (channels last, batch-major). Column matrix cols
+  // [batch * oh * ow, c * kh * kw], row-major, no padding between rows: row r = (b * oh + oy) * ow + ox,
+  // column q = (ci * kh + ky) * kw + kx, i.e. PyTorch's weight order (a conv2d weight [O, C, KH, KW]
+  // is the [O, c * kh * kw] matrix of filters, so conv2d is y[r, o] = sum_q cols[r, q] W[o, q]).
+  // Window (oy, ox) at offset (ky, kx) reads x[b, iy, ix, ci] with
+  // iy = oy * strideH - padTop + ky * dilationH, ix = ox * strideW - padLeft + kx * dilationW;
+  // outside 0 <= iy < h, 0 <= ix < w it reads zero (zero padding; bottom/right padding is implied
+  // by oh, ow). Strides and dilations are >= 1, pads >= 0. Neither kernel allows x and cols to overlap.
+  /** Writes cols = im2col(x): cols[r, q] = x[b, iy, ix, ci], or 0 in the padding. cols is not read. */
+  im2col_f32(batch: number, h: number, w: number, c: number, kh: number, kw: number,
+    strideH: number, strideW: number, padTop: number, padLeft: number, dilationH: number, dilationW: number,
+    oh: number, ow: number, x: Ptr, cols: Ptr): void;
+  /**
+   * The exact transpose (adjoint) of im2col_f32 with the same geometry:
+   * x[b, iy, ix, ci] (+)= sum of cols[r, q] over every (row, column) that im2col reads from that pixel
+   * (overlapping windows are summed; entries in the padding are dropped). accumulate == 0 writes x
+   * (zeroed first, not read); accumulate != 0 adds into x. Sums in f32, per pixel in row order
+   * (both builds give identical results). cols is not modified.
+   */
+  col2im_f32(batch: number, h: number, w: number, c: number, kh: number, kw: number,
+    strideH: number, strideW: number, padTop: number, padLeft: number, dilationH: number, dilationW: number,
+    oh: number, ow: number, cols: Ptr, x: Ptr, accumulate: number): void;
+
   // ---- Counter-based PRNG: Threefry-2x32, 20 rounds (assembly/random.ts) ----
   // Streams 1 and 2 are reserved for split and foldIn (src/random): kernel callers draw from
   // stream 0 with a key from split/foldIn. A negative n writes nothing.
