@@ -4,26 +4,14 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { left, right, tempRoot } from "./support.js";
 import { DataError } from "../../src/data/errors.js";
 import { boundedProduct, encodeIdx, IDX_DTYPES, parseIdx, type IdxArray, type IdxDtype } from "../../src/data/idx.js";
 import { gunzip, isGzip, maybeGunzip, readMaybeGzipped } from "../../src/data/node/gzip.js";
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, loadIdxDir } from "../../src/data/node/idx-dir.js";
 
-const root = mkdtempSync(join(tmpdir(), "latent-idx-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let dirCount = 0;
-const freshDir = (): string => { const d = join(root, `d${dirCount++}`); mkdirSync(d); return d; };
-
-function left<A>(e: E.Either<DataError, A>): DataError {
-  if (E.isRight(e)) throw new Error("expected a DataError, got a value");
-  expect(e.left).toBeInstanceOf(DataError);
-  return e.left;
-}
-function right<A>(e: E.Either<DataError, A>): A {
-  if (E.isLeft(e)) throw e.left;
-  return e.right;
-}
+const freshDir = tempRoot("latent-idx-");
 
 /** An IDX header by hand: magic, code, rank, big-endian dims. */
 function header(code: number, dims: number[]): number[] {
@@ -220,7 +208,7 @@ describe("loadIdxDir", () => {
   });
 
   it("gives the class names of known data sets, from the name or the folder name", async () => {
-    const dir = join(root, "fashion-mnist");
+    const dir = join(freshDir(), "fashion-mnist");
     mkdirSync(dir);
     writeIdxDir(dir, { nTrain: 2, nTest: 1, rows: 2, cols: 2, gz: {} });
     expect(right(await loadIdxDir(dir)()).classNames).toEqual(FASHION_MNIST_CLASSES);
@@ -237,7 +225,7 @@ describe("loadIdxDir", () => {
     rmSync(join(dir, "train-images-idx3-ubyte.gz"));
     const two = left(await loadIdxDir(dir)());
     expect(two.message).toMatch(/missing IDX files: train-images-idx3-ubyte .*; t10k-labels-idx1-ubyte/);
-    expect(left(await loadIdxDir(join(root, "no-such-dir"))()).message).toMatch(/no-such-dir: cannot list the directory/);
+    expect(left(await loadIdxDir(join(freshDir(), "no-such-dir"))()).message).toMatch(/no-such-dir: cannot list the directory/);
   });
 
   it("refuses a label count that differs from the image count, naming both files", async () => {

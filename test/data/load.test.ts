@@ -4,26 +4,14 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as E from "fp-ts/lib/Either.js";
 import { PNG } from "pngjs";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { left, right, tempRoot } from "./support.js";
 import { DataError } from "../../src/data/errors.js";
 import { encodeIdx } from "../../src/data/idx.js";
 import { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR } from "../../src/data/node/idx-dir.js";
 import { loadDataset } from "../../src/data/node/load.js";
 
-const root = mkdtempSync(join(tmpdir(), "latent-load-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let dirCount = 0;
-const freshDir = (): string => { const d = join(root, `d${dirCount++}`); mkdirSync(d); return d; };
-
-function left<A>(e: E.Either<DataError, A>): DataError {
-  if (E.isRight(e)) throw new Error("expected a DataError, got a value");
-  expect(e.left).toBeInstanceOf(DataError);
-  return e.left;
-}
-function right<A>(e: E.Either<DataError, A>): A {
-  if (E.isLeft(e)) throw e.left;
-  return e.right;
-}
+const freshDir = tempRoot("latent-load-");
 
 function writeIdx(dir: string, n: number, m: number): void {
   const images = (k: number) => encodeIdx({ dtype: "ubyte", dims: [k, 2, 3], data: Uint8Array.from({ length: k * 6 }, (_, i) => i % 256) });
@@ -75,7 +63,7 @@ describe("loadDataset", () => {
   });
 
   it("anything else names the path and what was looked for", async () => {
-    const missing = join(root, "nowhere");
+    const missing = join(freshDir(), "nowhere");
     const e = left(await loadDataset(missing)());
     expect(e.where).toBe(missing);
     expect(e.message).toMatch(/no such directory: expected "mnist", "fashion-mnist", a directory with the IDX files train-images-idx3-ubyte/);
@@ -89,7 +77,7 @@ describe("loadDataset", () => {
   });
 
   it('"fashion-mnist" says how to install it when it is missing or broken', async () => {
-    const e = left(await loadDataset("fashion-mnist", { fashionMnistDir: join(root, "absent") })());
+    const e = left(await loadDataset("fashion-mnist", { fashionMnistDir: join(freshDir(), "absent") })());
     expect(e.message).toMatch(/fashion-mnist: not found in .*absent: install it with `apt-get install dataset-fashion-mnist`/);
     const partial = freshDir();
     writeIdx(partial, 2, 1);

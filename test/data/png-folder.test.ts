@@ -5,25 +5,13 @@ import { deflateSync } from "node:zlib";
 import * as fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import { PNG, type ColorType } from "pngjs";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { left, right, tempRoot } from "./support.js";
 import { DataError } from "../../src/data/errors.js";
 import { isTestIndex, loadPngFolder } from "../../src/data/node/png-folder.js";
 import { readPngHeader } from "../../src/data/png-header.js";
 
-const root = mkdtempSync(join(tmpdir(), "latent-png-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let dirCount = 0;
-const freshDir = (): string => { const d = join(root, `d${dirCount++}`); mkdirSync(d); return d; };
-
-function left<A>(e: E.Either<DataError, A>): DataError {
-  if (E.isRight(e)) throw new Error("expected a DataError, got a value");
-  expect(e.left).toBeInstanceOf(DataError);
-  return e.left;
-}
-function right<A>(e: E.Either<DataError, A>): A {
-  if (E.isLeft(e)) throw e.left;
-  return e.right;
-}
+const freshDir = tempRoot("latent-png-");
 
 const concat = (parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
 

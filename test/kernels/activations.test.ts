@@ -6,7 +6,7 @@
 // range, where relative precision is lost (e.g. sigmoid(-100) ~ 3.7e-44).
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { builds, f32, get, put, type Loaded } from "./harness.js";
+import { builds, f32, get, put, type Loaded, prng } from "./harness.js";
 import { Activation, type Ptr } from "../../src/kernels/exports.js";
 import * as ref from "../../src/kernels/reference/activations.js";
 
@@ -15,16 +15,6 @@ const TINY = 2 ** -146;
 const kinds = Object.entries(Activation) as [string, number][];
 
 /** mulberry32: a small deterministic PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Inputs: mostly [-8, 8], some tiny, some huge (saturation), and exact zeros. */
 function inputs(rand: () => number, n: number): Float64Array {

@@ -7,7 +7,7 @@
 // - sum_squares (f64 result): |k - r| <= (n + 1) 2^-52 r.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { builds, f32, get, put, type Loaded } from "./harness.js";
+import { builds, f32, get, put, type Loaded, prng } from "./harness.js";
 import * as ref from "../../src/kernels/reference/elementwise.js";
 import type { Ptr } from "../../src/kernels/exports.js";
 
@@ -15,16 +15,6 @@ const U = 2 ** -24;
 const E52 = 2 ** -52;
 
 /** mulberry32: a small deterministic PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n f32 values of both signs spread over four decades. */
 function values(rand: () => number, n: number): Float64Array {

@@ -8,7 +8,7 @@
 //   (KL, reparam, dlogvar); 2^-146 absolute for f32 subnormal results.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { builds, f32, get, put, type Loaded } from "./harness.js";
+import { builds, f32, get, put, type Loaded, prng } from "./harness.js";
 import type { Ptr } from "../../src/kernels/exports.js";
 import * as ref from "../../src/kernels/reference/losses.js";
 
@@ -18,16 +18,6 @@ const TINY = 2 ** -146; // 8 steps of the f32 subnormal spacing
 const LOG_2PI = Math.log(2 * Math.PI);
 
 /** mulberry32: a small deterministic PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 /** Standard normal by Box-Muller over prng. */
 function gauss(rand: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

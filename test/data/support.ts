@@ -1,0 +1,26 @@
+// Shared by the data tests: a temp folder per test file (removed afterwards) with fresh
+// sub-folders, and Either unwrapping that insists on the DataError type.
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as E from "fp-ts/lib/Either.js";
+import { afterAll, expect } from "vitest";
+import { DataError } from "../../src/data/errors.js";
+
+export function tempRoot(prefix: string): () => string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  let count = 0;
+  return () => { const d = join(root, `d${count++}`); mkdirSync(d); return d; };
+}
+
+export function left<A>(e: E.Either<DataError, A>): DataError {
+  if (E.isRight(e)) throw new Error("expected a DataError, got a value");
+  expect(e.left).toBeInstanceOf(DataError);
+  return e.left;
+}
+
+export function right<A>(e: E.Either<DataError, A>): A {
+  if (E.isLeft(e)) throw e.left;
+  return e.right;
+}
