@@ -12,6 +12,33 @@
 import type { ActivationCode } from "../kernels/exports.js";
 import type { Key } from "../random/index.js";
 
+/**
+ * The geometry of a 2-d convolution over NHWC images, for im2col/col2im (computed by
+ * src/nn/conv-geometry.ts). The image is [batch, h, w, c]; the column matrix is
+ * [batch * oh * ow, c * kh * kw], columns in PyTorch's weight order (ci, ky, kx). Window
+ * (oy, ox) at offset (ky, kx) reads pixel (oy * strideH - padTop + ky * dilationH,
+ * ox * strideW - padLeft + kx * dilationW), zero outside the image. padBottom and padRight are
+ * implied by oh and ow (kept for the record; the kernels do not read them).
+ */
+export interface ConvGeometry {
+  readonly batch: number;
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+  readonly padBottom: number;
+  readonly padRight: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly oh: number;
+  readonly ow: number;
+}
+
 export interface Buffer {
   readonly length: number;
 }
@@ -28,6 +55,11 @@ export interface Backend<B extends Buffer = Buffer> {
   /** Copies b out as f32 (the wasm backend) or f64 (the reference). */
   read(b: B): Float32Array | Float64Array;
   copy(src: B, dst: B): void;
+  /**
+   * A live array over b's storage, for filling it without a staging copy (the wasm backend:
+   * a Float32Array over linear memory, valid until the memory grows). Optional.
+   */
+  hostView?(b: B): Float32Array | Float64Array;
 
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     a: B, lda: number, b: B, ldb: number, beta: number, c: B, ldc: number): void;
@@ -57,6 +89,19 @@ export interface Backend<B extends Buffer = Buffer> {
 
   scaleByAdam(b1: number, b2: number, eps: number, bc1: number, bc2: number, g: B, m: B, v: B): void;
   trace(decay: number, nesterov: boolean, g: B, t: B): void;
+  /**
+   * Adam (AdamW when wd != 0) and params += updates in one pass: m, v and p are written, g is
+   * only read. Equal to scaleByAdam -> (axpy(wd, p, g) when wd != 0) -> scale(-lr) -> axpy(1, g, p),
+   * bit for bit on the wasm backend.
+   */
+  adamApply(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number, g: B, m: B, v: B, p: B): void;
+  /** Whether adamApply with these arguments would leave m, v and p all finite; writes nothing. */
+  adamCheck(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number, g: B, m: B, v: B, p: B): boolean;
+
+  /** Writes cols [g.batch * oh * ow, c * kh * kw] = im2col(x), x [g.batch, h, w, c] (see ConvGeometry). */
+  im2col(g: ConvGeometry, x: B, cols: B): void;
+  /** The adjoint of im2col: x = col2im(cols), or x += col2im(cols) when accumulate. */
+  col2im(g: ConvGeometry, cols: B, x: B, accumulate?: boolean): void;
 
   /** Fills out with standard normal draws from key (stream 0). */
   normal(key: Key, out: B): void;

@@ -3,13 +3,14 @@
  * (src/kernels/reference), buffers are Float64Arrays and views are subarrays. Slow and exact
  * enough for central differences; the oracle the wasm backend is tested against.
  */
-import type { Backend } from "./backend.js";
+import type { Backend, ConvGeometry } from "./backend.js";
 import type { ActivationCode } from "../kernels/exports.js";
 import { gemm } from "../kernels/reference/gemm.js";
 import * as el from "../kernels/reference/elementwise.js";
 import * as act from "../kernels/reference/activations.js";
 import * as loss from "../kernels/reference/losses.js";
 import * as opt from "../kernels/reference/optim.js";
+import * as conv from "../kernels/reference/conv.js";
 import { normalF64, type Key } from "../random/index.js";
 
 type F = Float64Array;
@@ -25,6 +26,7 @@ export class ReferenceBackend implements Backend<F> {
   write(b: F, values: ArrayLike<number>, at = 0): void { b.set(values, at); }
   read(b: F): F { return b.slice(); }
   copy(src: F, dst: F): void { dst.set(src); }
+  hostView(b: F): F { return b; }
 
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     a: F, lda: number, b: F, ldb: number, beta: number, c: F, ldc: number): void {
@@ -61,6 +63,20 @@ export class ReferenceBackend implements Backend<F> {
     opt.scaleByAdam(g.length, b1, b2, eps, bc1, bc2, g, m, v);
   }
   trace(decay: number, nesterov: boolean, g: F, t: F): void { opt.trace(g.length, decay, nesterov ? 1 : 0, g, t); }
+  adamApply(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number, g: F, m: F, v: F, p: F): void {
+    opt.adamApply(p.length, b1, b2, eps, bc1, bc2, lr, wd, g, m, v, p);
+  }
+  adamCheck(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number, g: F, m: F, v: F, p: F): boolean {
+    return opt.adamCheck(p.length, b1, b2, eps, bc1, bc2, lr, wd, g, m, v, p) === 1;
+  }
+
+  im2col(g: ConvGeometry, x: F, cols: F): void {
+    conv.im2col(g.batch, g.h, g.w, g.c, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW, g.oh, g.ow, x, cols);
+  }
+  col2im(g: ConvGeometry, cols: F, x: F, accumulate = false): void {
+    conv.col2im(g.batch, g.h, g.w, g.c, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW, g.oh, g.ow,
+      cols, x, accumulate ? 1 : 0);
+  }
 
   normal(key: Key, out: F): void { out.set(normalF64(key, out.length)); }
 }

@@ -3,7 +3,7 @@
  * linear memory, allocated from its arena; views are pointer offsets. GEMM scratch is one
  * block owned by the backend and grown on demand.
  */
-import type { Backend, Buffer } from "./backend.js";
+import type { Backend, Buffer, ConvGeometry } from "./backend.js";
 import type { ActivationCode, KernelExports, Ptr } from "../kernels/exports.js";
 import type { KernelModule } from "../kernels/module.js";
 import { Arena } from "../kernels/arena.js";
@@ -44,6 +44,7 @@ export class WasmBackend implements Backend<WasmBuffer> {
   read(b: WasmBuffer): Float32Array { return this.arena.f32(b.ptr, b.length).slice(); }
   /** A live view of b, valid until the memory grows (no copy). */
   f32(b: WasmBuffer): Float32Array { return this.arena.f32(b.ptr, b.length); }
+  hostView(b: WasmBuffer): Float32Array { return this.arena.f32(b.ptr, b.length); }
   copy(src: WasmBuffer, dst: WasmBuffer): void {
     this.arena.f32(dst.ptr, src.length).set(this.arena.f32(src.ptr, src.length));
   }
@@ -103,6 +104,23 @@ export class WasmBackend implements Backend<WasmBuffer> {
   }
   trace(decay: number, nesterov: boolean, g: WasmBuffer, t: WasmBuffer): void {
     this.k.trace_f32(g.length, decay, nesterov ? 1 : 0, g.ptr, t.ptr);
+  }
+  adamApply(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number,
+    g: WasmBuffer, m: WasmBuffer, v: WasmBuffer, p: WasmBuffer): void {
+    this.k.adam_apply_f32(p.length, b1, b2, eps, bc1, bc2, lr, wd, g.ptr, m.ptr, v.ptr, p.ptr);
+  }
+  adamCheck(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number,
+    g: WasmBuffer, m: WasmBuffer, v: WasmBuffer, p: WasmBuffer): boolean {
+    return this.k.adam_check_f32(p.length, b1, b2, eps, bc1, bc2, lr, wd, g.ptr, m.ptr, v.ptr, p.ptr) === 1;
+  }
+
+  im2col(g: ConvGeometry, x: WasmBuffer, cols: WasmBuffer): void {
+    this.k.im2col_f32(g.batch, g.h, g.w, g.c, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft,
+      g.dilationH, g.dilationW, g.oh, g.ow, x.ptr, cols.ptr);
+  }
+  col2im(g: ConvGeometry, cols: WasmBuffer, x: WasmBuffer, accumulate = false): void {
+    this.k.col2im_f32(g.batch, g.h, g.w, g.c, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft,
+      g.dilationH, g.dilationW, g.oh, g.ow, cols.ptr, x.ptr, accumulate ? 1 : 0);
   }
 
   normal(key: Key, out: WasmBuffer): void {

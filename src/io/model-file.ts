@@ -21,7 +21,7 @@
  * non-finite parameters or optimizer values and JSON that would not survive a round trip.
  */
 import * as E from "fp-ts/lib/Either.js";
-import { fromSpec, type Model, type ModelSpec } from "../models/index.js";
+import { fromSpec, specFields, type Model, type ModelSpec } from "../models/index.js";
 import type { Params } from "../nn/params.js";
 import type { OptState } from "../optim/optimizer.js";
 import { checkTensorLike, copyInto, tensor, type Tensor, type TensorLike } from "../tensor/tensor.js";
@@ -93,11 +93,13 @@ export class ModelFileError extends Error {
   }
 }
 
-const specKeys = ["kind", "arch", "input", "hidden", "latent", "activation", "likelihood", "obsLogvar", "beta", "init"] as const;
 
 function buildModel(spec: unknown, what: string): Model {
   if (spec === null || typeof spec !== "object" || Array.isArray(spec)) throw new ModelFileError("spec", `${what} must be a JSON object, got ${JSON.stringify(spec)}`);
-  const unknown = Object.keys(spec).filter((k) => !(specKeys as readonly string[]).includes(k));
+  const arch = (spec as { arch?: unknown }).arch;
+  if (arch !== "mlp" && arch !== "conv") throw new ModelFileError("spec", `${what} has arch ${JSON.stringify(arch)}, expected "mlp" or "conv"`);
+  const specKeys: readonly string[] = specFields[arch];
+  const unknown = Object.keys(spec).filter((k) => !specKeys.includes(k));
   if (unknown.length > 0) throw new ModelFileError("spec", `${what} has unknown field(s): ${unknown.join(", ")}`);
   const missing = specKeys.filter((k) => !Object.hasOwn(spec, k));
   if (missing.length > 0) throw new ModelFileError("spec", `${what} lacks field(s): ${missing.join(", ")}`);
@@ -178,7 +180,7 @@ export function modelToSafetensors(input: ModelFileInput): Uint8Array {
 
   const metadata: Record<string, string> = {
     [metadataKeys.format]: MODEL_FORMAT_VERSION,
-    [metadataKeys.spec]: JSON.stringify(Object.fromEntries(specKeys.map((k) => [k, model.spec[k]]))),
+    [metadataKeys.spec]: JSON.stringify(Object.fromEntries(specFields[model.spec.arch].map((k) => [k, (model.spec as unknown as Record<string, unknown>)[k]]))),
   };
   if (input.normalization !== undefined) {
     if (!isPlainObject(input.normalization)) throw new ModelFileError("metadata", "normalization must be a JSON object");

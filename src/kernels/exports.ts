@@ -111,6 +111,22 @@ export interface KernelExports {
    */
   scale_by_adam_f32(n: number, b1: number, b2: number, eps: number, bc1: number, bc2: number,
     g: Ptr, m: Ptr, v: Ptr): void;
+  /**
+   * Adam (AdamW when wd != 0) and the parameter update in one pass, writing m, v and p (g is
+   * read only): per element the same f32 operations, in the same order, as
+   * scale_by_adam_f32 -> (wd != 0: axpy_f32(wd, p, g)) -> scale_f32(-lr, g, g) -> axpy_f32(1, g, p),
+   * so the result is bit-identical to that chain:
+   * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; u = (m / bc1) / (sqrt(v / bc2) + eps);
+   * u += wd p (when wd != 0); p += (-lr) u.
+   */
+  adam_apply_f32(n: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number,
+    g: Ptr, m: Ptr, v: Ptr, p: Ptr): void;
+  /**
+   * 1 when adam_apply_f32 with the same arguments would write only finite m, v and p, else 0.
+   * Writes nothing (the training guard calls it before the update).
+   */
+  adam_check_f32(n: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number,
+    g: Ptr, m: Ptr, v: Ptr, p: Ptr): number;
   /** Momentum trace, in place on g: t = decay * t + g; g = nesterov ? g + decay * t : t. */
   trace_f32(n: number, decay: number, nesterov: number, g: Ptr, t: Ptr): void;
 

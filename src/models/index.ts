@@ -1,9 +1,15 @@
 /** Model constructors: `ae.mlp(cfg)` and `vae.mlp(cfg)`. */
 import { Model } from "./model.js";
-import { mlpSpec, validateSpec, type MlpConfig, type ModelSpec } from "./spec.js";
+import { convSpec, mlpSpec, validateSpec, type ConvConfig, type MlpConfig, type ModelSpec } from "./spec.js";
 
-export const ae = { mlp: (cfg: MlpConfig): Model => new Model(mlpSpec("ae", cfg)) };
-export const vae = { mlp: (cfg: MlpConfig): Model => new Model(mlpSpec("vae", cfg)) };
+export const ae = {
+  mlp: (cfg: MlpConfig): Model => new Model(mlpSpec("ae", cfg)),
+  conv: (cfg: ConvConfig): Model => new Model(convSpec("ae", cfg)),
+};
+export const vae = {
+  mlp: (cfg: MlpConfig): Model => new Model(mlpSpec("vae", cfg)),
+  conv: (cfg: ConvConfig): Model => new Model(convSpec("vae", cfg)),
+};
 
 /** Rebuilds a model from its spec (as stored in a saved file). */
 export function fromSpec(spec: ModelSpec): Model {
@@ -12,5 +18,6 @@ export function fromSpec(spec: ModelSpec): Model {
 
 export { Model } from "./model.js";
 export type { Encoding, LossMetrics } from "./model.js";
-export type { Likelihood, MlpConfig, ModelSpec } from "./spec.js";
+export type { ConvConfig, ConvSpec, Likelihood, MlpConfig, MlpSpec, ModelSpec } from "./spec.js";
+export { specFields } from "./spec.js";
 export { Program } from "./program.js";

@@ -4,6 +4,12 @@
  * Activations are batch-major: x is [batch, inFeatures], y is [batch, outFeatures], row-major.
  * Backward is the vector-Jacobian product: given dy it writes the parameter gradients
  * (not accumulated) and, when dx is not null, dx.
+ *
+ * A layer that needs scratch (a convolution's column matrix) says how much with
+ * `workspace(batch)`. A caller may then pass a buffer of at least that many numbers as `ws` to
+ * forward and backward (SequentialRun gives each such layer its own). The layer may overwrite ws
+ * on any call; a backward that follows the forward of the same x on the same ws may reuse what
+ * the forward left there. Without ws a layer allocates and frees its own scratch.
  */
 import type { Backend, Buffer } from "../backend/backend.js";
 import type { Key } from "../random/index.js";
@@ -20,9 +26,11 @@ export interface Layer {
   readonly outFeatures: number;
   readonly params: readonly ParamSpec[];
   init(key: Key): Float32Array[];
-  forward<B extends Buffer>(be: Backend<B>, p: readonly B[], batch: number, x: B, y: B): void;
+  /** Numbers of scratch for a batch (absent or 0: none). */
+  workspace?(batch: number): number;
+  forward<B extends Buffer>(be: Backend<B>, p: readonly B[], batch: number, x: B, y: B, ws?: B): void;
   backward<B extends Buffer>(be: Backend<B>, p: readonly B[], g: readonly B[], batch: number,
-    x: B, y: B, dy: B, dx: B | null): void;
+    x: B, y: B, dy: B, dx: B | null, ws?: B): void;
 }
 
 export class ConfigError extends Error {

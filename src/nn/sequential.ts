@@ -2,7 +2,8 @@
  * Sequential composition. Parameter names follow torch.nn.Sequential: `${prefix}.${i}.${name}`
  * where i is the layer's position (activations count as positions, as in PyTorch).
  * A SequentialRun holds one batch size's activations on a backend: outputs[i] is layer i's
- * output [batch, out_i], kept for the backward pass; grads[i] is d(loss)/d(outputs[i]).
+ * output [batch, out_i], kept for the backward pass; grads[i] is d(loss)/d(outputs[i]);
+ * workspaces[i] is layer i's scratch (null when it needs none), kept from forward to backward.
  */
 import type { Backend, Buffer } from "../backend/backend.js";
 import { split, type Key } from "../random/index.js";
@@ -35,12 +36,17 @@ export class Sequential {
 export class SequentialRun<B extends Buffer> {
   readonly outputs: B[];
   private readonly grads: B[];
+  private readonly workspaces: (B | null)[];
 
   /** `params` and `grads` are views in paramSpecs() order (the model's flat buffers). */
   constructor(private readonly be: Backend<B>, readonly seq: Sequential, readonly batch: number,
     private readonly params: readonly B[], private readonly paramGrads: readonly B[]) {
     this.outputs = seq.layers.map((l) => be.alloc(batch * l.outFeatures));
     this.grads = seq.layers.slice(0, -1).map((l) => be.alloc(batch * l.outFeatures));
+    this.workspaces = seq.layers.map((l) => {
+      const n = l.workspace?.(batch) ?? 0;
+      return n > 0 ? be.alloc(n) : null;
+    });
   }
 
   get output(): B { return this.outputs[this.outputs.length - 1]!; }
@@ -54,7 +60,7 @@ export class SequentialRun<B extends Buffer> {
   forward(x: B): B {
     let input = x;
     this.seq.layers.forEach((layer, i) => {
-      layer.forward(this.be, this.slices(i, this.params), this.batch, input, this.outputs[i]!);
+      layer.forward(this.be, this.slices(i, this.params), this.batch, input, this.outputs[i]!, this.workspaces[i] ?? undefined);
       input = this.outputs[i]!;
     });
     return this.output;
@@ -68,11 +74,12 @@ export class SequentialRun<B extends Buffer> {
       const dOut = i === layers.length - 1 ? dy : this.grads[i]!;
       const dIn = i === 0 ? dx : this.grads[i - 1]!;
       layers[i]!.backward(this.be, this.slices(i, this.params), this.slices(i, this.paramGrads), this.batch,
-        input, this.outputs[i]!, dOut, dIn);
+        input, this.outputs[i]!, dOut, dIn, this.workspaces[i] ?? undefined);
     }
   }
 
   dispose(): void {
     for (const b of [...this.outputs, ...this.grads]) this.be.free(b);
+    for (const b of this.workspaces) if (b) this.be.free(b);
   }
 }

@@ -14,7 +14,23 @@ export interface Transform {
   readonly slots: number;
   /** Turns g into updates in place; `state` holds `slots` buffers; `count` is the number of earlier updates. */
   update<B extends Buffer>(be: Backend<B>, g: B, state: readonly B[], params: B, count: number): void;
+  /**
+   * Optional fast path (present only where one exists, e.g. the Adam chains): updates `state`
+   * and applies params += updates in one pass, bit-identical to `update` followed by
+   * `be.axpy(1, g, params)`. g is read, not written. With `guard`, it first checks that every
+   * written value (parameters and state) would be finite and, when one would not be, writes
+   * nothing and returns false; otherwise it returns true.
+   */
+  applyFused?<B extends Buffer>(be: Backend<B>, g: B, state: readonly B[], params: B, count: number, guard: boolean): boolean;
+  /** What a fused chain needs to know about this transformation (set by the elementary ones). */
+  readonly fusable?: Fusable;
 }
+
+/** The parts of an Adam chain, as `chain` recognises them to build `applyFused`. */
+export type Fusable =
+  | { readonly kind: "adam"; readonly b1: number; readonly b2: number; readonly eps: number }
+  | { readonly kind: "decay"; readonly weightDecay: number }
+  | { readonly kind: "lr"; readonly rate: (count: number) => number };
 
 export class OptimError extends Error {
   override readonly name = "OptimError";
@@ -26,10 +42,14 @@ export function checkNumber(value: number, what: string, lo = -Infinity, hi = In
   return value;
 }
 
-/** Applies transformations in order; their states are concatenated. */
+/**
+ * Applies transformations in order; their states are concatenated. The chains
+ * scaleByAdam -> [addDecayedWeights] -> scaleByLearningRate (adam, adamw) get `applyFused`:
+ * one kernel pass over g, m, v and params instead of three passes plus the apply.
+ */
 export function chain(...transforms: Transform[]): Transform {
   const slots = transforms.reduce((s, t) => s + t.slots, 0);
-  return {
+  const t: Transform = {
     name: `chain(${transforms.map((t) => t.name).join(", ")})`,
     slots,
     update(be, g, state, params, count) {
@@ -40,4 +60,22 @@ export function chain(...transforms: Transform[]): Transform {
       }
     },
   };
+  const parts = transforms.map((t) => t.fusable);
+  const adam = parts[0], last = parts[parts.length - 1];
+  const decay = parts.length === 3 ? parts[1] : parts.length === 2 ? { kind: "decay" as const, weightDecay: 0 } : undefined;
+  if (adam?.kind === "adam" && last?.kind === "lr" && decay?.kind === "decay") {
+    const { b1, b2, eps } = adam, wd = decay.weightDecay, rate = last.rate;
+    return {
+      ...t,
+      applyFused(be, g, [m, v], params, count, guard) {
+        const lr = rate(count);
+        if (!Number.isFinite(lr)) throw new OptimError(`the learning-rate schedule gave ${lr} at step ${count}`);
+        const bc1 = 1 - Math.pow(b1, count + 1), bc2 = 1 - Math.pow(b2, count + 1);
+        if (guard && !be.adamCheck(b1, b2, eps, bc1, bc2, lr, wd, g, m!, v!, params)) return false;
+        be.adamApply(b1, b2, eps, bc1, bc2, lr, wd, g, m!, v!, params);
+        return true;
+      },
+    };
+  }
+  return t;
 }

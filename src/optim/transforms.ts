@@ -9,7 +9,7 @@ export function scaleByAdam(o: { b1?: number; b2?: number; eps?: number } = {}):
   const eps = checkNumber(o.eps ?? 1e-8, "eps", 0);
   if (b1 === 1 || b2 === 1) throw new OptimError("b1 and b2 must be below 1 (bias correction divides by 1 - b^t)");
   return {
-    name: "scaleByAdam", slots: 2,
+    name: "scaleByAdam", slots: 2, fusable: { kind: "adam", b1, b2, eps },
     update(be, g, [m, v], _params, count) {
       const t = count + 1;
       be.scaleByAdam(b1, b2, eps, 1 - Math.pow(b1, t), 1 - Math.pow(b2, t), g, m!, v!);
@@ -27,14 +27,17 @@ export function trace(o: { decay: number; nesterov?: boolean }): Transform {
 /** g <- g + weightDecay * params (decoupled weight decay, as in AdamW). */
 export function addDecayedWeights(weightDecay: number): Transform {
   const wd = checkNumber(weightDecay, "weightDecay", 0);
-  return { name: "addDecayedWeights", slots: 0, update(be, g, _s, params) { if (wd !== 0) be.axpy(wd, params, g); } };
+  return {
+    name: "addDecayedWeights", slots: 0, fusable: { kind: "decay", weightDecay: wd },
+    update(be, g, _s, params) { if (wd !== 0) be.axpy(wd, params, g); },
+  };
 }
 
 /** g <- -lr(count) * g: the step direction of gradient descent. */
 export function scaleByLearningRate(learningRate: ScalarOrSchedule): Transform {
   const schedule = asSchedule(learningRate, "learningRate");
   return {
-    name: "scaleByLearningRate", slots: 0,
+    name: "scaleByLearningRate", slots: 0, fusable: { kind: "lr", rate: schedule },
     update(be, g, _s, _p, count) {
       const lr = schedule(count);
       if (!Number.isFinite(lr)) throw new OptimError(`the learning-rate schedule gave ${lr} at step ${count}`);

@@ -10,7 +10,7 @@ import type { Params } from "../nn/params.js";
 import { checkOptState, type OptState } from "../optim/optimizer.js";
 import type { Transform } from "../optim/transform.js";
 import type { Key } from "../random/index.js";
-import { checkTensorLike, copyInto, ShapeError, type TensorLike } from "../tensor/tensor.js";
+import { checkTensorLike, copyInto, ShapeError, toTensor, type TensorLike } from "../tensor/tensor.js";
 
 export interface TrainState {
   readonly params: Params;
@@ -36,8 +36,8 @@ export class Trainer<B extends Buffer> {
   readonly prog: Program<B>;
   private readonly slots: B;
   private readonly slotViews: B[];
+  /** Copy of params and slots for the guard of transforms without a fused path (else empty). */
   private readonly backup: B;
-  private readonly staging: Float32Array;
   count = 0;
 
   constructor(readonly be: Backend<B>, readonly model: Model, readonly transform: Transform, readonly batch: number) {
@@ -45,8 +45,7 @@ export class Trainer<B extends Buffer> {
     const n = model.layout.total;
     this.slots = be.alloc(transform.slots * n);
     this.slotViews = Array.from({ length: transform.slots }, (_, i) => be.view(this.slots, i * n, n));
-    this.backup = be.alloc((transform.slots + 1) * n);
-    this.staging = new Float32Array(batch * model.spec.input);
+    this.backup = be.alloc(transform.applyFused ? 0 : (transform.slots + 1) * n);
   }
 
   load(state: TrainState): void {
@@ -69,8 +68,9 @@ export class Trainer<B extends Buffer> {
     if (x.shape.length !== 2 || x.shape[0] !== batch || x.shape[1] !== model.spec.input) {
       throw new ShapeError(`batch must have shape [${batch}, ${model.spec.input}], got [${x.shape.join(", ")}]`);
     }
-    copyInto(x, this.staging);
-    be.write(prog.x, this.staging);
+    const xv = be.hostView?.(prog.x);
+    if (xv) copyInto(x, xv);
+    else be.write(prog.x, toTensor(x).data);
     if (!be.allFinite(prog.x)) throw new NonFiniteError(this.count, "the input batch", this.state());
     const sums = prog.forward(key);
     const metrics = {
@@ -80,6 +80,17 @@ export class Trainer<B extends Buffer> {
     };
     if (!Number.isFinite(metrics.loss)) throw new NonFiniteError(this.count, `the loss (${metrics.loss})`, this.state());
     prog.backward();
+    const t = this.transform;
+    if (t.applyFused) {
+      // One pass checks that the update would leave everything finite (writing nothing if
+      // not), one pass applies it: the state before the step survives a failing step.
+      if (!t.applyFused(be, prog.grads, this.slotViews, prog.params, this.count, true)) {
+        const what = be.allFinite(prog.grads) ? "the updated parameters or optimizer state" : "a gradient";
+        throw new NonFiniteError(this.count, what, this.state());
+      }
+      this.count++;
+      return metrics;
+    }
     if (!be.allFinite(prog.grads)) throw new NonFiniteError(this.count, "a gradient", this.state());
     const n = model.layout.total;
     be.copy(prog.params, be.view(this.backup, 0, n));

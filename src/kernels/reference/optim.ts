@@ -23,3 +23,36 @@ export function trace(n: number, decay: number, nesterov: boolean | number, g: F
     g[i] = nesterov ? g[i]! + decay * ti : ti;
   }
 }
+
+/**
+ * Adam (AdamW when wd != 0) and the update in one pass, writing m, v and p:
+ * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; u = m / bc1 / (sqrt(v / bc2) + eps);
+ * u += wd p (when wd != 0); p += -lr u. g is not written.
+ */
+export function adamApply(n: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number,
+  g: Float64Array, m: Float64Array, v: Float64Array, p: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const gi = g[i]!;
+    const mi = b1 * m[i]! + (1 - b1) * gi;
+    const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    let u = mi / bc1 / (Math.sqrt(vi / bc2) + eps);
+    if (wd !== 0) u += wd * p[i]!;
+    p[i] = p[i]! - lr * u;
+  }
+}
+
+/** 1 when adamApply with these arguments would write only finite m, v and p, else 0; writes nothing. */
+export function adamCheck(n: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number,
+  g: Float64Array, m: Float64Array, v: Float64Array, p: Float64Array): number {
+  for (let i = 0; i < n; i++) {
+    const gi = g[i]!;
+    const mi = b1 * m[i]! + (1 - b1) * gi;
+    const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+    let u = mi / bc1 / (Math.sqrt(vi / bc2) + eps);
+    if (wd !== 0) u += wd * p[i]!;
+    if (!Number.isFinite(mi) || !Number.isFinite(vi) || !Number.isFinite(p[i]! - lr * u)) return 0;
+  }
+  return 1;
+}

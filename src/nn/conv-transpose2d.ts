@@ -1,0 +1,108 @@
+/**
+ * 2-d transposed convolution over NHWC images (torch.nn.ConvTranspose2d semantics), as the
+ * adjoint of the convolution from its output to its input: its forward is that convolution's
+ * backward-to-input (gemm + col2im), its backward-to-input is that convolution's forward
+ * (im2col + gemm), and its weight gradient is that convolution's weight gradient. The code is
+ * the same as Conv2d's (conv2d.ts) with input and output swapped.
+ *
+ * Layouts. x is [batch, h, w, in] (NHWC), y is [batch, oh, ow, out]. The weight is stored as in
+ * PyTorch's ConvTranspose2d, [in, out, kh, kw]: the row-major [in, out * kh * kw] matrix whose
+ * columns are in im2col's (channel, ky, kx) order over the output image, so it is used directly.
+ * Sizes: with explicit padding p and outputPadding op, oh = (h - 1) s - 2p + d (kh - 1) + op + 1
+ * (PyTorch); "valid" is p = 0; "same" gives oh = h * s (Keras's Conv2DTranspose; see
+ * convTransposeGeometry for how its windows differ from PyTorch's p, op).
+ *
+ * Forward: cols = x W ([batch * h * w, out * kh * kw]); y = col2im(cols) (+ b).
+ * Backward: cols = im2col(dy); dW = x^T cols; db = sums of dy over batch and pixels; dx = cols W^T.
+ */
+import type { Backend, Buffer, ConvGeometry } from "../backend/backend.js";
+import type { Key } from "../random/index.js";
+import { checkFeatures, ConfigError, type Layer, type ParamSpec } from "./layer.js";
+import { initSchemes, type InitScheme } from "./init.js";
+import { convTransposeGeometry, withBatch, type ConvTransposeOptions, type ImageShape, type Pair } from "./conv-geometry.js";
+import { colsSize, convAdjoint, convApply, convFilterGrad, convInit, isPointwise, markWorkspace } from "./conv2d.js";
+
+export interface ConvTranspose2dConfig extends ConvTransposeOptions {
+  /** [height, width, channels] of one input image. */
+  readonly input: ImageShape;
+  readonly outChannels: number;
+  /** Kernel size: one number or [kh, kw]. */
+  readonly kernel: Pair;
+  /** Default true. */
+  readonly bias?: boolean;
+  /** Default "torch" (fans as PyTorch computes them for this weight: fan_in = out * kh * kw). */
+  readonly init?: InitScheme;
+}
+
+/**
+ * torch.nn.ConvTranspose2d on NHWC activations. Parameters: weight [in, out, kh, kw], bias [out]
+ * (unless bias is false). inFeatures = h * w * in, outFeatures = oh * ow * out (`outShape`).
+ */
+export class ConvTranspose2d implements Layer {
+  readonly kind = "convTranspose2d";
+  readonly params: readonly ParamSpec[];
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  /** The geometry of the adjoint convolution: over the output image (h, w, c = out) to the input (oh, ow). */
+  readonly geometry: ConvGeometry;
+  readonly inShape: ImageShape;
+  readonly outShape: ImageShape;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly bias: boolean;
+  readonly scheme: InitScheme;
+
+  constructor(cfg: ConvTranspose2dConfig) {
+    this.outChannels = checkFeatures(cfg.outChannels, "transposed convolution output channels");
+    const { geometry, output } = convTransposeGeometry(cfg.input, cfg.outChannels, cfg.kernel, cfg);
+    this.geometry = geometry;
+    this.inShape = [cfg.input[0], cfg.input[1], cfg.input[2]];
+    this.outShape = output;
+    this.inChannels = cfg.input[2];
+    this.bias = cfg.bias ?? true;
+    this.scheme = cfg.init ?? "torch";
+    if (!initSchemes.includes(this.scheme)) throw new ConfigError(`unknown init "${String(this.scheme)}"; one of ${initSchemes.join(", ")}`);
+    this.inFeatures = this.inShape[0] * this.inShape[1] * this.inChannels;
+    this.outFeatures = output[0] * output[1] * this.outChannels;
+    const g = geometry;
+    const weight = { name: "weight", shape: [this.inChannels, this.outChannels, g.kh, g.kw] };
+    this.params = this.bias ? [weight, { name: "bias", shape: [this.outChannels] }] : [weight];
+  }
+
+  init(key: Key): Float32Array[] {
+    const g = this.geometry, kk = g.kh * g.kw;
+    return convInit(this.scheme, key, this.inChannels * this.outChannels * kk, this.bias ? this.outChannels : 0,
+      this.outChannels * kk, this.inChannels * kk);
+  }
+
+  /** The column matrix: batch * h * w * out * kh * kw numbers (0 when pointwise). */
+  workspace(batch: number): number {
+    return isPointwise(this.geometry) ? 0 : colsSize(this.geometry, batch);
+  }
+
+  forward<B extends Buffer>(be: Backend<B>, p: readonly B[], batch: number, x: B, y: B, ws?: B): void {
+    const g = withBatch(this.geometry, batch);
+    const need = this.workspace(batch);
+    const cols = isPointwise(g) ? null : ws ?? be.alloc(need);
+    if (ws) markWorkspace(ws, null);
+    convAdjoint(be, g, this.inChannels, p[0]!, x, y, cols);
+    if (this.bias) be.biasAdd(batch * g.h * g.w, this.outChannels, p[1]!, y, this.outChannels);
+    if (cols && cols !== ws) be.free(cols);
+  }
+
+  backward<B extends Buffer>(be: Backend<B>, p: readonly B[], gr: readonly B[], batch: number,
+    x: B, _y: B, dy: B, dx: B | null, ws?: B): void {
+    const g = withBatch(this.geometry, batch);
+    const need = this.workspace(batch);
+    const cols = isPointwise(g) ? null : ws ?? be.alloc(need);
+    if (ws) markWorkspace(ws, null);
+    const ci = this.inChannels, K = g.c * g.kh * g.kw;
+    // cols = im2col(dy): the adjoint convolution's column matrix (dy itself when pointwise).
+    if (cols) be.im2col(g, dy, cols);
+    const a = cols ?? dy;
+    convFilterGrad(be, g, ci, x, a, gr[0]!);
+    if (this.bias) be.colSum(batch * g.h * g.w, this.outChannels, dy, this.outChannels, 0, gr[1]!);
+    if (dx) be.gemm(false, true, batch * g.oh * g.ow, ci, K, 1, a, K, p[0]!, K, 0, dx, ci);
+    if (cols && cols !== ws) be.free(cols);
+  }
+}
