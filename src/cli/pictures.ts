@@ -15,7 +15,7 @@ import { tensor, type Tensor } from "../tensor/tensor.js";
 import type { EpochMetrics } from "../train/fit.js";
 import { imageSheet, interpolationStrips, latentGridCodes, latentManifold, lerp, lossCurve, normalQuantileGrid,
   reconstructionGrid, scatterPlot, slerp } from "../viz/figures.js";
-import type { ImageShape } from "../viz/images.js";
+import type { FourBandMode, ImageShape } from "../viz/images.js";
 import { writePng } from "../viz/node/png.js";
 
 const SCATTER_POINTS = 2000;
@@ -39,10 +39,14 @@ export function latentPlane(model: Model, params: Params, x: Tensor): { codes: T
   return { codes, plane: project(p, codes), pcaOf: p };
 }
 
-export function reconstructionPicture(model: Model, params: Params, ds: Dataset, key: Key, n = 10, title = "test images (top) and reconstructions") {
+/** 4-band images (R, G, B, NIR) are shown three ways. */
+const fourBandModes = [["truecolor", "true colour (R, G, B)"], ["falsecolor", "false colour (NIR, R, G)"], ["nir", "NIR"]] as const;
+
+export function reconstructionPicture(model: Model, params: Params, ds: Dataset, key: Key, n = 10,
+  title = "test images (top) and reconstructions", mode: FourBandMode = "truecolor") {
   const d = features(ds);
   const x = gather(ds.test, d, pickSamples(key, ds.test.n, n));
-  return reconstructionGrid(x, model.reconstruct(params, x), { imageShape: ds.imageShape as ImageShape, columns: 10, scale: 2, title });
+  return reconstructionGrid(x, model.reconstruct(params, x), { imageShape: ds.imageShape as ImageShape, columns: 10, scale: 2, title, mode });
 }
 
 export function samplePicture(model: Model, params: Params, imageShape: ImageShape, key: Key, n = 64) {
@@ -129,6 +133,11 @@ export async function writePictures(dir: string, model: Model, params: Params, d
   const written: string[] = [];
   const put = (name: string, make: () => Parameters<typeof writePng>[1]) => { writePng(join(dir, name), make()); written.push(name); };
   if (ds.test.n > 0) put("reconstructions.png", () => reconstructionPicture(model, params, ds, kRec, 20));
+  if (ds.test.n > 0 && ds.imageShape[2] === 4) {
+    for (const [mode, what] of fourBandModes.slice(1)) {
+      put(`reconstructions-${mode}.png`, () => reconstructionPicture(model, params, ds, kRec, 20, `test images (top) and reconstructions, ${what}`, mode));
+    }
+  }
   if (model.spec.kind === "vae") put("samples.png", () => samplePicture(model, params, ds.imageShape as ImageShape, kSample));
   if (ds.test.n > 1) {
     put("latent.png", () => latentPicture(model, params, ds, kLatent));

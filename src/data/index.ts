@@ -3,3 +3,5 @@ export { features, gather, pickSamples, splitBatches, splitTensor, type Dataset,
 export { DataError } from "./errors.js";
 export { parseIdx, encodeIdx, IDX_DTYPES, type IdxArray, type IdxDtype } from "./idx.js";
 export { readPngHeader, pngChannels, type PngHeader, type PngLimits } from "./png-header.js";
+export { SAT6_CLASSES, SAT6_IMAGE_SHAPE, parseAnnotations } from "./sat6.js";
+export { parseMat } from "./mat.js";

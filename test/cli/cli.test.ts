@@ -72,6 +72,26 @@ describe("latent train", () => {
   });
 });
 
+describe("latent train on SAT-6 with the conv architecture", () => {
+  it("trains on the 4-band fixture patches and writes the three colour renderings", async () => {
+    const out = join(dir, "sat6");
+    const r = await latent("train", "--data", "sat6", "--sat6", "test/fixtures/sat6", "--arch", "conv", "--channels", "4,8",
+      "--epochs", "1", "--batch", "8", "--out", out);
+    expect(r.err).toEqual([]);
+    expect(r.out[0]).toMatch(/conv 28x28x4-c4-8-16-2/);
+    for (const png of ["reconstructions", "reconstructions-falsecolor", "reconstructions-nir", "latent"]) {
+      expect(PNG.sync.read(readFileSync(join(out, `${png}.png`))).width).toBeGreaterThan(100);
+    }
+    const e = await latent("eval", "--model", join(out, "model.safetensors"));
+    expect(JSON.parse(e.out[0]!).data).toBe("sat6");
+  });
+
+  it("asks for --sat6 with --data sat6", async () => {
+    const r = await latent("train", "--data", "sat6");
+    expect([r.code, r.err[0]]).toEqual([2, expect.stringMatching(/--data sat6 needs --sat6/)]);
+  });
+});
+
 describe("the model commands", () => {
   const model = join(dir, "run", "model.safetensors");
   it("eval prints one JSON object with the test loss, MSE and active units", async () => {

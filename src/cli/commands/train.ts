@@ -6,7 +6,7 @@
  * keys and data order).
  */
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { init } from "../../backend/default.js";
 import { features, splitBatches, splitTensor, type Dataset } from "../../data/dataset.js";
 import { loadDataset } from "../../data/node/load.js";
@@ -25,6 +25,7 @@ import type { Io } from "../io.js";
 
 export const trainOptions: Options = {
   data: { type: "string", default: "mnist" },
+  sat6: { type: "string" },
   model: { type: "string", default: "vae" },
   arch: { type: "string", default: "mlp" },
   hidden: { type: "string" },
@@ -48,8 +49,10 @@ export const trainOptions: Options = {
 export const trainHelp = `latent train [options]
   Trains an autoencoder and writes a run folder (model, metrics, pictures).
 
-  --data mnist|fashion-mnist|DIR   data set: the embedded MNIST digits (default), Fashion-MNIST
-                                   (apt-get install dataset-fashion-mnist), or a folder of IDX files or PNGs
+  --data mnist|fashion-mnist|sat6|DIR  data set: the embedded MNIST digits (default), Fashion-MNIST
+                                   (apt-get install dataset-fashion-mnist), SAT-6 (with --sat6), or a
+                                   folder of IDX files or PNGs
+  --sat6 DIR_OR_FILE               SAT-6: a folder of the Kaggle CSV files, or sat-6-full.mat
   --model ae|vae                   deterministic autoencoder or variational autoencoder (default vae)
   --arch mlp|conv                  dense layers only, or stride-2 convolutions first (default mlp)
   --hidden 400                     dense hidden widths, comma-separated, e.g. 512,256 (default 400; conv: 16)
@@ -82,7 +85,7 @@ export interface TrainingConfig {
   readonly bestTestLoss: number | null;
 }
 
-const modelFlags = ["data", "model", "arch", "hidden", "latent", "channels", "kernel", "beta", "likelihood", "activation", "batch", "lr", "seed", "limit"];
+const modelFlags = ["data", "sat6", "model", "arch", "hidden", "latent", "channels", "kernel", "beta", "likelihood", "activation", "batch", "lr", "seed", "limit"];
 
 function checkTraining(t: unknown, path: string): TrainingConfig {
   const o = t as Partial<TrainingConfig> | undefined;
@@ -90,6 +93,18 @@ function checkTraining(t: unknown, path: string): TrainingConfig {
     && Number.isSafeInteger(o.batch) && typeof o.lr === "number" && o.optimizer === "adam";
   if (!ok) throw new UsageError(`${path}: the file has no usable training config to resume from (it was not written by latent train)`);
   return o as TrainingConfig;
+}
+
+/** The loader's spec of --data: "sat6" takes its path from --sat6 (stored absolute, for resume and eval). */
+export function dataSpec(values: Record<string, unknown>): string {
+  const data = String(values.data ?? "mnist");
+  const sat6 = str(values, "sat6");
+  if (data === "sat6") {
+    if (!sat6) throw new UsageError("--data sat6 needs --sat6 DIR_OR_FILE (a folder of the Kaggle CSV files or sat-6-full.mat)");
+    return `sat6:${resolve(sat6)}`;
+  }
+  if (sat6) throw new UsageError("--sat6 goes with --data sat6");
+  return data;
 }
 
 export async function train(argv: string[], io: Io, defaults: { epochs?: number; out?: string } = {}): Promise<void> {
@@ -108,7 +123,7 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
     const config = { ...checkTraining(file.training, resume), epochs };
     if (!file.optState) throw new UsageError(`${resume}: the file holds no optimizer state, so the run cannot be resumed exactly`);
     if (config.epochsDone > epochs) throw new UsageError(`--epochs ${epochs} is fewer than the ${config.epochsDone} epochs ${resume} has done`);
-    const ds = await orThrow(loadDataset(config.data));
+    const ds = await orThrow(loadDataset(config.data, config.limit ? { sat6: { limit: config.limit } } : {}));
     const spec = file.model.spec;
     if (features(ds) !== spec.input || (spec.arch === "conv" && spec.imageShape.some((d, i) => d !== ds.imageShape[i]))) {
       throw new UsageError(`${config.data} has images of [${ds.imageShape.join(", ")}] but the model in ${resume} takes ${spec.arch === "conv" ? `[${spec.imageShape.join(", ")}]` : `${spec.input} values`}`);
@@ -121,7 +136,7 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
     const activation = oneOf(values, "activation", ["relu", "leakyRelu", "tanh", "sigmoid", "softplus", "elu"] as const);
     const limit = values.limit === undefined ? null : int(values, "limit", 1);
     const config: TrainingConfig = {
-      data: String(values.data), seed: int(values, "seed", 0), epochs, epochsDone: 0,
+      data: dataSpec(values), seed: int(values, "seed", 0), epochs, epochsDone: 0,
       batch: int(values, "batch", 1), lr: num(values, "lr", 0, Infinity, true), limit, optimizer: "adam", bestTestLoss: null,
     };
     const arch = oneOf(values, "arch", ["mlp", "conv"] as const);
@@ -131,7 +146,7 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
     const cfg = { hidden, latent, beta: num(values, "beta", 0), likelihood, activation };
     const channels = conv ? intList(values, "channels", 1) : [];
     const kernel = conv ? int(values, "kernel", 1, 99) : 0;
-    const ds = await orThrow(loadDataset(config.data));
+    const ds = await orThrow(loadDataset(config.data, limit ? { sat6: { limit } } : {}));
     const family = kind === "ae" ? ae : vae;
     const model = conv ? family.conv({ imageShape: [...ds.imageShape], channels, kernel, ...cfg })
       : family.mlp({ input: features(ds), ...cfg });
@@ -143,7 +158,7 @@ async function run(model: Model, config: TrainingConfig, resumed: TrainState | n
   values: Record<string, unknown>, checkpointEvery: number, isa: "auto" | "simd" | "scalar", io: Io, defaultOut?: string): Promise<void> {
   const module = await init({ isa });
   const d = features(ds);
-  const out = str(values, "out") ?? defaultOut ?? join("runs", `${model.spec.kind}-${config.data.replace(/[^\w.-]+/g, "_")}-seed${config.seed}`);
+  const out = str(values, "out") ?? defaultOut ?? join("runs", `${model.spec.kind}-${ds.name.replace(/[^\w.-]+/g, "_")}-seed${config.seed}`);
   await mkdir(out, { recursive: true });
   const [kInit, kData, kFit, kTest, kPictures] = split(key(config.seed), 5) as [Key, Key, Key, Key, Key];
   const opt: Optimizer = adam({ learningRate: config.lr });

@@ -15,6 +15,7 @@ import { int, oneOf, parse, str, UsageError, type Options } from "../args.js";
 import { orThrow } from "../errors.js";
 import type { Io } from "../io.js";
 import { interpolationPicture, reconstructionPicture, samplePicture } from "../pictures.js";
+import { dataSpec } from "./train.js";
 
 type Command = (argv: string[], io: Io) => Promise<void>;
 
@@ -23,7 +24,7 @@ const common: Options = {
   seed: { type: "string", default: "1" },
   isa: { type: "string", default: "auto" },
 };
-const withData: Options = { ...common, data: { type: "string" } };
+const withData: Options = { ...common, data: { type: "string" }, sat6: { type: "string" } };
 
 async function open(values: Record<string, unknown>, needData: boolean): Promise<{ file: ModelFile; ds: Dataset | null; keys: Key[] }> {
   const path = str(values, "model");
@@ -33,7 +34,7 @@ async function open(values: Record<string, unknown>, needData: boolean): Promise
   const keys = split(key(int(values, "seed", 0)), 4);
   if (!needData) return { file, ds: null, keys };
   const trainedOn = (file.training as { data?: unknown } | undefined)?.data;
-  const spec = str(values, "data") ?? (typeof trainedOn === "string" ? trainedOn : "mnist");
+  const spec = values.data !== undefined ? dataSpec(values) : typeof trainedOn === "string" ? trainedOn : "mnist";
   const ds = await orThrow(loadDataset(spec));
   if (features(ds) !== file.spec.input) throw new UsageError(`--data ${spec} has ${features(ds)} values per sample but the model in ${path} takes ${file.spec.input}`);
   return { file, ds, keys };
