@@ -75,14 +75,17 @@ export function adam_apply_f32(n: i32, b1: f32, b2: f32, eps: f32, bc1: f32, bc2
 }
 
 /**
- * 1 when adam_apply_f32 with the same arguments would write only finite values (every new m,
- * v and p), else 0; writes nothing. The training guard runs it before the update, so a failing
- * step leaves the state untouched.
+ * The guarded form of adam_apply_f32, for training: the same operations, but the new moments go
+ * to mOut and vOut (m and v are only read), p is updated in place and its old values are saved
+ * in g. It stops before the first group of elements (4 in the SIMD body, 1 in the tail) whose
+ * new m, v or p is not finite, writing nothing of that group, and returns that group's first
+ * index; it returns n when every value was finite. So on failure the caller restores p[0, i)
+ * from g[0, i) and keeps m and v: the state before the step, exactly.
  */
-export function adam_check_f32(n: i32, b1: f32, b2: f32, eps: f32, bc1: f32, bc2: f32, lr: f32, wd: f32,
-  g: usize, m: usize, v: usize, p: usize): i32 {
-  return wd != 0 ? adamCheck(true, n, b1, b2, eps, bc1, bc2, lr, wd, g, m, v, p)
-    : adamCheck(false, n, b1, b2, eps, bc1, bc2, lr, wd, g, m, v, p);
+export function adam_step_f32(n: i32, b1: f32, b2: f32, eps: f32, bc1: f32, bc2: f32, lr: f32, wd: f32,
+  g: usize, m: usize, v: usize, p: usize, mOut: usize, vOut: usize): i32 {
+  return wd != 0 ? adamStep(true, n, b1, b2, eps, bc1, bc2, lr, wd, g, m, v, p, mOut, vOut)
+    : adamStep(false, n, b1, b2, eps, bc1, bc2, lr, wd, g, m, v, p, mOut, vOut);
 }
 
 // @ts-ignore: decorator
@@ -124,8 +127,8 @@ export function adam_check_f32(n: i32, b1: f32, b2: f32, eps: f32, bc1: f32, bc2
 }
 
 // @ts-ignore: decorator
-@inline function adamCheck(WD: bool, n: i32, b1: f32, b2: f32, eps: f32, bc1: f32, bc2: f32, lr: f32, wd: f32,
-  g: usize, m: usize, v: usize, p: usize): i32 {
+@inline function adamStep(WD: bool, n: i32, b1: f32, b2: f32, eps: f32, bc1: f32, bc2: f32, lr: f32, wd: f32,
+  g: usize, m: usize, v: usize, p: usize, mOut: usize, vOut: usize): i32 {
   const c1: f32 = 1 - b1;
   const c2: f32 = 1 - b2;
   const nlr: f32 = -lr;
@@ -134,8 +137,6 @@ export function adam_check_f32(n: i32, b1: f32, b2: f32, eps: f32, bc1: f32, bc2
     const vb1 = f32x4.splat(b1), vb2 = f32x4.splat(b2), vc1 = f32x4.splat(c1), vc2 = f32x4.splat(c2);
     const veps = f32x4.splat(eps), vbc1 = f32x4.splat(bc1), vbc2 = f32x4.splat(bc2);
     const vlr = f32x4.splat(nlr), vwd = f32x4.splat(wd);
-    // x - x is 0 for finite x and NaN for infinities and NaN: one NaN test covers all three.
-    let z = f32x4.splat(0);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const gi = v128.load(g + o);
@@ -145,9 +146,14 @@ export function adam_check_f32(n: i32, b1: f32, b2: f32, eps: f32, bc1: f32, bc2
       let u = f32x4.div(f32x4.div(mi, vbc1), f32x4.add(f32x4.sqrt(f32x4.div(vi, vbc2)), veps));
       if (WD) u = f32x4.add(u, f32x4.mul(vwd, pi));
       const pn = f32x4.add(pi, f32x4.mul(vlr, u));
-      z = f32x4.add(z, f32x4.add(f32x4.sub(mi, mi), f32x4.add(f32x4.sub(vi, vi), f32x4.sub(pn, pn))));
+      // x - x is 0 for finite x and NaN for infinities and NaN: one NaN test covers all three.
+      const z = f32x4.add(f32x4.sub(mi, mi), f32x4.add(f32x4.sub(vi, vi), f32x4.sub(pn, pn)));
+      if (v128.any_true(f32x4.ne(z, z))) return i;
+      v128.store(mOut + o, mi);
+      v128.store(vOut + o, vi);
+      v128.store(g + o, pi);
+      v128.store(p + o, pn);
     }
-    if (v128.any_true(f32x4.ne(z, z))) return 0;
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
@@ -158,7 +164,11 @@ export function adam_check_f32(n: i32, b1: f32, b2: f32, eps: f32, bc1: f32, bc2
     let u = (mi / bc1) / (Mathf.sqrt(vi / bc2) + eps);
     if (WD) u = u + wd * pi;
     const pn = pi + nlr * u;
-    if (!(isFinite<f32>(mi) && isFinite<f32>(vi) && isFinite<f32>(pn))) return 0;
+    if (!(isFinite<f32>(mi) && isFinite<f32>(vi) && isFinite<f32>(pn))) return i;
+    store<f32>(mOut + o, mi);
+    store<f32>(vOut + o, vi);
+    store<f32>(g + o, pi);
+    store<f32>(p + o, pn);
   }
-  return 1;
+  return n;
 }

@@ -6,25 +6,28 @@
 //   digits, SIMD and scalar: `train.fit` (state kept inside) and folding the pure `train.step`
 //   (which loads the state in and reads a fresh one out every step); the difference is the
 //   copy overhead of the pure API.
-// - The sizes of the two wasm modules (raw and gzipped).
+// - The ceiling: the GEMM's 4 x 8 microkernel alone on L1-resident panels (bench/microkernel.ts).
+// - The sizes of the wasm modules (raw and gzipped).
 //
-// Every figure is the median of several timed runs after warm-up (the best run in brackets in
-// the table: on a busy machine it is the closer estimate of the idle figure). Benchmarks report;
-// they assert nothing.
+// Every figure is the median of several timed runs after warm-up, the best run in brackets: on
+// a shared machine the best is the closer estimate of the idle figure. Benchmarks report; they
+// assert nothing. About 75 s (90 s with --baseline).
 //
 //   node dist/bench/run.js [--json] [--quick] [--baseline DIR]
 //
-// Relaxed SIMD: when build/latent.relaxed.wasm exists (npx asc assembly/index.ts --config
-// asconfig.json --target relaxed), it is measured too, as "relaxed" (its GEMM uses
-// f32x4.relaxed_madd: fused multiply-adds, not bit-identical to the other builds). Node 20
-// needs --experimental-wasm-relaxed-simd for it: the script re-runs itself with that flag.
+// Relaxed SIMD: the module is also built with asconfig's target "relaxed" (into a temporary
+// folder, with asc) and measured as "relaxed": its GEMM uses f32x4.relaxed_madd (fused
+// multiply-adds; not bit-identical to the other builds, not what init() loads). Node 20 needs
+// --experimental-wasm-relaxed-simd for it: the script re-runs itself with that flag.
 //
 // --baseline DIR: also measures the modules DIR/latent.simd.wasm and DIR/latent.scalar.wasm
-// (e.g. a build of an older commit), with the generic optimizer path (those modules may lack
-// the fused Adam kernel), so that before and after are measured in the same run.
+// (e.g. a build of an older commit) as base-simd and base-scalar, with the generic optimizer
+// path (those modules may lack the fused Adam kernel), plus "simd-unfused" (this build, generic
+// optimizer path), so that before and after are measured in the same run.
 import { parseArgs } from "node:util";
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as E from "fp-ts/lib/Either.js";
@@ -40,6 +43,7 @@ import { adam, optimizer, type Optimizer } from "../src/optim/index.js";
 import { foldIn, key, split } from "../src/random/index.js";
 import type { TensorLike } from "../src/tensor/tensor.js";
 import { fit, initState, step } from "../src/train/index.js";
+import { microkernelCeiling } from "./microkernel.js";
 
 const { values: args } = parseArgs({ options: {
   json: { type: "boolean", default: false },
@@ -53,15 +57,24 @@ const variants: Variant[] = [
   { name: "simd", isa: "simd", bytes: embeddedBytes("simd"), fused: true },
   { name: "scalar", isa: "scalar", bytes: embeddedBytes("scalar"), fused: true },
 ];
-const relaxedFile = new URL("../../build/latent.relaxed.wasm", import.meta.url);
-if (existsSync(relaxedFile)) {
-  const bytes = new Uint8Array(readFileSync(relaxedFile));
-  if (WebAssembly.validate(bytes)) {
-    variants.splice(1, 0, { name: "relaxed", isa: "simd", bytes, fused: true });
-  } else if (!process.execArgv.includes("--experimental-wasm-relaxed-simd")) {
-    const r = spawnSync(process.execPath, ["--experimental-wasm-relaxed-simd", ...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit" });
-    process.exit(r.status ?? 1);
+const relaxedBytes = (() => {
+  const root = new URL("../..", import.meta.url).pathname, dir = mkdtempSync(join(tmpdir(), "latent-bench-"));
+  try {
+    const out = join(dir, "relaxed.wasm");
+    execFileSync(process.execPath, [join(root, "node_modules/assemblyscript/bin/asc.js"), "assembly/index.ts", "--config", "asconfig.json",
+      "--target", "relaxed", "-o", out], { cwd: root, stdio: "pipe" });
+    return new Uint8Array(readFileSync(out));
+  } catch {
+    return null; // no asc or no sources here: measure the other modules
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
+})();
+if (relaxedBytes && WebAssembly.validate(relaxedBytes)) {
+  variants.splice(1, 0, { name: "relaxed", isa: "simd", bytes: relaxedBytes, fused: true });
+} else if (relaxedBytes && !process.execArgv.includes("--experimental-wasm-relaxed-simd")) {
+  const r = spawnSync(process.execPath, ["--experimental-wasm-relaxed-simd", ...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit" });
+  process.exit(r.status ?? 1);
 }
 if (args.baseline) {
   for (const isa of ["simd", "scalar"] as const) {
@@ -118,17 +131,21 @@ function wasmGemm(k: KernelExports, s: Shape, targetMs: number): () => number {
   };
 }
 
-/** The naive triple loop in JavaScript (i, k, j order over Float32Arrays; no blocking). */
+/**
+ * The naive triple loop in JavaScript (i, k, j order over Float32Arrays; no blocking). On the
+ * 1024^3 product it computes the first 128 rows only (same loops, an eighth of the time).
+ */
 function jsGemm(s: Shape): () => number {
-  const { M, N, K } = s;
-  const a = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i));
+  const { N, K } = s;
+  const M = Math.min(s.M, s.M * s.N * s.K > 1e8 ? 128 : s.M);
+  const a = Float32Array.from({ length: s.M * K }, (_, i) => Math.sin(i));
   const b = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i));
   const c = new Float32Array(M * N);
   const run = () => {
     c.fill(0);
     for (let i = 0; i < M; i++) {
       for (let k = 0; k < K; k++) {
-        const x = s.tA ? a[k * M + i]! : a[i * K + k]!;
+        const x = s.tA ? a[k * s.M + i]! : a[i * K + k]!;
         const ci = i * N;
         if (s.tB) for (let j = 0; j < N; j++) c[ci + j] = c[ci + j]! + x * b[j * K + k]!;
         else { const bk = k * N; for (let j = 0; j < N; j++) c[ci + j] = c[ci + j]! + x * b[bk + j]!; }
@@ -143,6 +160,14 @@ interface GemmRow { shape: string; tA: number; tB: number; M: number; N: number;
 const gemmRows: GemmRow[] = [];
 const modules = variants.map(load);
 log("GEMM ");
+// Warm-up: V8 runs a wasm function in its baseline compiler (Liftoff) until the function has
+// used its budget, then switches to TurboFan code, compiled in the background; a call already
+// running stays in Liftoff. Without this, the first shapes measured are up to 40% slow.
+for (const k of modules) {
+  const warm = [shapes[0]!, shapes[1]!, shapes[2]!, shapes[3]!].map((s) => wasmGemm(k, s, 5));
+  const until = performance.now() + (quick ? 150 : 400);
+  while (performance.now() < until) for (const w of warm) w();
+}
 for (const s of quick ? shapes.filter((x) => x.M * x.N * x.K <= 256 ** 3 || x.name === "enc fwd  X W1^T") : shapes) {
   log(".");
   const big = s.M * s.N * s.K > 1e8;
@@ -152,7 +177,7 @@ for (const s of quick ? shapes.filter((x) => x.M * x.N * x.K <= 256 ** 3 || x.na
   const row: GemmRow = { shape: s.name, tA: s.tA, tB: s.tB, M: s.M, N: s.N, K: s.K };
   variants.forEach((v, i) => { row[v.name] = { median: median(runs[i]!), best: best(runs[i]!) }; });
   const js = jsGemm(s);
-  const jsRuns = Array.from({ length: big ? 1 : 3 }, js);
+  const jsRuns = Array.from({ length: 3 }, js);
   row.js = { median: median(jsRuns), best: best(jsRuns) };
   gemmRows.push(row);
 }
@@ -177,32 +202,53 @@ const trainRows: TrainRow[] = [];
 const trainVariants: (Variant & { label: string })[] = variants.map((v) => ({ ...v, label: v.name }));
 if (args.baseline) trainVariants.splice(1, 0, { ...variants[0]!, label: "simd-unfused", fused: false });
 log("training ");
-for (const v of trainVariants) {
-  log(".");
-  initSync(v.bytes, { isa: v.isa });
+// The variants run interleaved, round by round, so that a slow spell of the machine hits them
+// all alike. Each module is compiled once: re-instantiating a compiled WebAssembly.Module
+// (initSync) reuses its optimised code, so switching modules costs no new warm-up.
+const setups = trainVariants.map((v) => {
+  const module = new WebAssembly.Module(v.bytes as Uint8Array<ArrayBuffer>);
   const opt = v.fused ? adam({ learningRate: 1e-3 }) : unfused(adam({ learningRate: 1e-3 }));
-  const nb = v.isa === "simd" ? (quick ? 8 : 24) : (quick ? 2 : 5);
+  const nb = v.isa === "simd" ? (quick ? 8 : 20) : (quick ? 2 : 4);
   const xs = allBatches.slice(0, nb);
   const samples = nb * 128;
   const state0 = initState(model.init(kInit!), opt);
+  const stepFn = step(model, opt);
   const timeFit = async () => {
     const t = performance.now();
     await fit(model, opt, { state: state0, data: () => xs, epochs: 1, key: kFit! });
     return samples / ((performance.now() - t) / 1000);
   };
-  const stepFn = step(model, opt);
   const timeStep = () => {
     const t = performance.now();
     let state = state0;
     for (const x of xs) ({ state } = stepFn(state, x, foldIn(kFit!, state.opt.count)));
     return samples / ((performance.now() - t) / 1000);
   };
-  await timeFit(); timeStep(); // warm-up
-  const fits: number[] = [], steps: number[] = [];
-  for (let r = 0; r < (quick ? 2 : 4); r++) { fits.push(await timeFit()); steps.push(timeStep()); }
-  const f = { median: median(fits), best: best(fits) }, st = { median: median(steps), best: best(steps) };
-  trainRows.push({ variant: v.label, fit: f, step: st, stepOverheadPct: 100 * (f.median / st.median - 1) });
+  return { v, module, stepFn, state0, xs, timeFit, timeStep, fits: [] as number[], steps: [] as number[] };
+});
+const select = (su: (typeof setups)[number]) => {
+  initSync(su.module);
+  su.stepFn(su.state0, su.xs[0]!, kFit!); // builds the step's program on this backend (not timed)
+};
+for (const su of setups) { select(su); await su.timeFit(); su.timeStep(); } // warm-up
+for (let r = 0; r < (quick ? 2 : 4); r++) {
+  log(".");
+  for (const su of setups) {
+    select(su);
+    su.fits.push(await su.timeFit());
+    su.steps.push(su.timeStep());
+  }
 }
+for (const su of setups) {
+  const f = { median: median(su.fits), best: best(su.fits) }, st = { median: median(su.steps), best: best(su.steps) };
+  trainRows.push({ variant: su.v.label, fit: f, step: st, stepOverheadPct: 100 * (f.median / st.median - 1) });
+}
+log("\n");
+
+// ---------------------------------------------------------------- microkernel ceiling
+
+log("microkernel ");
+const ceiling = await microkernelCeiling();
 log("\n");
 
 // ---------------------------------------------------------------- sizes and output
@@ -210,7 +256,7 @@ log("\n");
 const sizes = Object.fromEntries(variants.map((v) => [v.name, { bytes: v.bytes.length, gzip: gzipSync(v.bytes).length }]));
 
 if (args.json) {
-  console.log(JSON.stringify({ node: process.version, gemm: gemmRows, training: trainRows, wasmBytes: sizes }, null, 2));
+  console.log(JSON.stringify({ node: process.version, gemm: gemmRows, training: trainRows, microkernel: ceiling, wasmBytes: sizes }, null, 2));
 } else {
   const cell = (x: { median: number; best: number }, w = 15) => `${x.median.toFixed(1)} [${x.best.toFixed(1)}]`.padStart(w);
   console.log(`GEMM GFLOP/s, median [best] (node ${process.version})`);
@@ -222,5 +268,6 @@ if (args.json) {
   console.log(`\nTraining the 784-400-20 VAE, batch 128, embedded MNIST: samples/s, median [best]`);
   console.log(`${"module".padEnd(14)}${"fit".padStart(17)}${"step (pure)".padStart(17)}   step overhead`);
   for (const r of trainRows) console.log(`${r.variant.padEnd(14)}${cell(r.fit, 17)}${cell(r.step, 17)}   ${r.stepOverheadPct.toFixed(1)}%`);
+  console.log(`\nThe 4x8 microkernel alone, panels in L1 (GFLOP/s, median [best]): ${ceiling.map((c) => `${c.variant} ${cell(c, 0).trim()}`).join(", ")}`);
   console.log(`\nwasm modules: ${variants.map((v) => `${v.name} ${sizes[v.name]!.bytes} B (gzip ${sizes[v.name]!.gzip} B)`).join(", ")}`);
 }

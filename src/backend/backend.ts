@@ -95,8 +95,12 @@ export interface Backend<B extends Buffer = Buffer> {
    * bit for bit on the wasm backend.
    */
   adamApply(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number, g: B, m: B, v: B, p: B): void;
-  /** Whether adamApply with these arguments would leave m, v and p all finite; writes nothing. */
-  adamCheck(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number, g: B, m: B, v: B, p: B): boolean;
+  /**
+   * adamApply guarded, for training: new moments to mOut, vOut (m, v only read), p in place with
+   * its old values saved in g; stops before the first element (a group of 4 on the SIMD build)
+   * whose new m, v or p would not be finite and returns its index, or n when all were finite.
+   */
+  adamStep(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number, g: B, m: B, v: B, p: B, mOut: B, vOut: B): number;
 
   /** Writes cols [g.batch * oh * ow, c * kh * kw] = im2col(x), x [g.batch, h, w, c] (see ConvGeometry). */
   im2col(g: ConvGeometry, x: B, cols: B): void;

@@ -66,8 +66,8 @@ export class ReferenceBackend implements Backend<F> {
   adamApply(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number, g: F, m: F, v: F, p: F): void {
     opt.adamApply(p.length, b1, b2, eps, bc1, bc2, lr, wd, g, m, v, p);
   }
-  adamCheck(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number, g: F, m: F, v: F, p: F): boolean {
-    return opt.adamCheck(p.length, b1, b2, eps, bc1, bc2, lr, wd, g, m, v, p) === 1;
+  adamStep(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number, g: F, m: F, v: F, p: F, mOut: F, vOut: F): number {
+    return opt.adamStep(p.length, b1, b2, eps, bc1, bc2, lr, wd, g, m, v, p, mOut, vOut);
   }
 
   im2col(g: ConvGeometry, x: F, cols: F): void {

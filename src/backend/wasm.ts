@@ -109,9 +109,9 @@ export class WasmBackend implements Backend<WasmBuffer> {
     g: WasmBuffer, m: WasmBuffer, v: WasmBuffer, p: WasmBuffer): void {
     this.k.adam_apply_f32(p.length, b1, b2, eps, bc1, bc2, lr, wd, g.ptr, m.ptr, v.ptr, p.ptr);
   }
-  adamCheck(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number,
-    g: WasmBuffer, m: WasmBuffer, v: WasmBuffer, p: WasmBuffer): boolean {
-    return this.k.adam_check_f32(p.length, b1, b2, eps, bc1, bc2, lr, wd, g.ptr, m.ptr, v.ptr, p.ptr) === 1;
+  adamStep(b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number,
+    g: WasmBuffer, m: WasmBuffer, v: WasmBuffer, p: WasmBuffer, mOut: WasmBuffer, vOut: WasmBuffer): number {
+    return this.k.adam_step_f32(p.length, b1, b2, eps, bc1, bc2, lr, wd, g.ptr, m.ptr, v.ptr, p.ptr, mOut.ptr, vOut.ptr);
   }
 
   im2col(g: ConvGeometry, x: WasmBuffer, cols: WasmBuffer): void {

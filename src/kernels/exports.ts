@@ -36,6 +36,9 @@ export interface KernelExports {
    * likewise B. When beta == 0, C is not read (NaN in C does not propagate); when alpha == 0,
    * A and B are not read (C = beta * C), as in BLAS.
    * `work` is scratch of at least gemm_f32_work_size(M, N, K) bytes, owned by the caller.
+   * The SIMD and scalar builds sum in the same order and agree bit for bit; the relaxed-SIMD
+   * build (asconfig target "relaxed", not loaded by init()) uses fused multiply-adds: same
+   * error bound against the float64 reference, not bit-identical.
    */
   gemm_f32(transA: number, transB: number, M: number, N: number, K: number, alpha: number,
     a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number, work: Ptr): void;
@@ -122,11 +125,14 @@ export interface KernelExports {
   adam_apply_f32(n: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number,
     g: Ptr, m: Ptr, v: Ptr, p: Ptr): void;
   /**
-   * 1 when adam_apply_f32 with the same arguments would write only finite m, v and p, else 0.
-   * Writes nothing (the training guard calls it before the update).
+   * adam_apply_f32 guarded, for training: the same operations, but the new moments are written
+   * to mOut, vOut (m, v are only read), p is updated in place and its old values saved in g. It
+   * stops before the first group of elements (4 in the SIMD body, 1 in the tail) whose new m, v
+   * or p would not be finite, writing nothing of that group, and returns the group's first index;
+   * n when all were finite. On failure the caller restores p[0, i) from g[0, i).
    */
-  adam_check_f32(n: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number,
-    g: Ptr, m: Ptr, v: Ptr, p: Ptr): number;
+  adam_step_f32(n: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number,
+    g: Ptr, m: Ptr, v: Ptr, p: Ptr, mOut: Ptr, vOut: Ptr): number;
   /** Momentum trace, in place on g: t = decay * t + g; g = nesterov ? g + decay * t : t. */
   trace_f32(n: number, decay: number, nesterov: number, g: Ptr, t: Ptr): void;
 

@@ -15,13 +15,16 @@ export interface Transform {
   /** Turns g into updates in place; `state` holds `slots` buffers; `count` is the number of earlier updates. */
   update<B extends Buffer>(be: Backend<B>, g: B, state: readonly B[], params: B, count: number): void;
   /**
-   * Optional fast path (present only where one exists, e.g. the Adam chains): updates `state`
+   * Optional fast path (present only where one exists: the Adam chains): computes the updates
    * and applies params += updates in one pass, bit-identical to `update` followed by
-   * `be.axpy(1, g, params)`. g is read, not written. With `guard`, it first checks that every
-   * written value (parameters and state) would be finite and, when one would not be, writes
-   * nothing and returns false; otherwise it returns true.
+   * `be.axpy(1, g, params)`, and returns true.
+   * - Without `next`, `state` is updated in place and g is left unchanged.
+   * - With `next` (buffers like `state`), the guarded form: the new state goes to `next`, `state`
+   *   is only read and g is overwritten. When some new parameter or state value would not be
+   *   finite it returns false, leaving params and `state` as they were (g and `next` then
+   *   hold garbage), so the caller still has the last finite state without having copied it.
    */
-  applyFused?<B extends Buffer>(be: Backend<B>, g: B, state: readonly B[], params: B, count: number, guard: boolean): boolean;
+  applyFused?<B extends Buffer>(be: Backend<B>, g: B, state: readonly B[], params: B, count: number, next?: readonly B[]): boolean;
   /** What a fused chain needs to know about this transformation (set by the elementary ones). */
   readonly fusable?: Fusable;
 }
@@ -67,13 +70,19 @@ export function chain(...transforms: Transform[]): Transform {
     const { b1, b2, eps } = adam, wd = decay.weightDecay, rate = last.rate;
     return {
       ...t,
-      applyFused(be, g, [m, v], params, count, guard) {
+      applyFused(be, g, [m, v], params, count, next) {
         const lr = rate(count);
         if (!Number.isFinite(lr)) throw new OptimError(`the learning-rate schedule gave ${lr} at step ${count}`);
         const bc1 = 1 - Math.pow(b1, count + 1), bc2 = 1 - Math.pow(b2, count + 1);
-        if (guard && !be.adamCheck(b1, b2, eps, bc1, bc2, lr, wd, g, m!, v!, params)) return false;
-        be.adamApply(b1, b2, eps, bc1, bc2, lr, wd, g, m!, v!, params);
-        return true;
+        if (!next) {
+          be.adamApply(b1, b2, eps, bc1, bc2, lr, wd, g, m!, v!, params);
+          return true;
+        }
+        const done = be.adamStep(b1, b2, eps, bc1, bc2, lr, wd, g, m!, v!, params, next[0]!, next[1]!);
+        if (done === params.length) return true;
+        // params[0, done) were updated and their old values saved in g[0, done): put them back.
+        if (done > 0) be.copy(be.view(g, 0, done), be.view(params, 0, done));
+        return false;
       },
     };
   }

@@ -2,6 +2,12 @@
  * One training program: a model program plus optimizer slots on a backend, for one batch
  * size. `run` does a whole step in place: forward, backward, guard, optimizer, apply.
  * Both the pure `step` and `fit` use it, which is why fit equals folding step bit for bit.
+ *
+ * The NaN guard keeps the last finite state without copying it every step where the transform
+ * has a fused path (adam, adamw): one kernel pass writes the new moments into a second set of
+ * slots and stops, putting back the parameters it had updated, at the first value that would not
+ * be finite; the slot sets swap after each finite step. Other transforms copy params and slots
+ * before the update and restore them when the result is not finite.
  */
 import type { Backend, Buffer } from "../backend/backend.js";
 import type { Model } from "../models/model.js";
@@ -10,7 +16,7 @@ import type { Params } from "../nn/params.js";
 import { checkOptState, type OptState } from "../optim/optimizer.js";
 import type { Transform } from "../optim/transform.js";
 import type { Key } from "../random/index.js";
-import { checkTensorLike, copyInto, ShapeError, toTensor, type TensorLike } from "../tensor/tensor.js";
+import { checkTensorLike, copyInto, ShapeError, tensor, toTensor, type Tensor, type TensorLike } from "../tensor/tensor.js";
 
 export interface TrainState {
   readonly params: Params;
@@ -34,31 +40,53 @@ export class NonFiniteError extends Error {
 
 export class Trainer<B extends Buffer> {
   readonly prog: Program<B>;
-  private readonly slots: B;
-  private readonly slotViews: B[];
-  /** Copy of params and slots for the guard of transforms without a fused path (else empty). */
-  private readonly backup: B;
+  private slots: B;
+  private slotViews: B[];
+  /**
+   * With a fused transform: a second set of slots, which the guarded update writes the new
+   * state into (the two swap after a finite step). Otherwise: the copy of params and slots
+   * taken before each update for the NaN guard.
+   */
+  private backup: B;
+  private backupViews: B[];
   count = 0;
 
   constructor(readonly be: Backend<B>, readonly model: Model, readonly transform: Transform, readonly batch: number) {
     this.prog = model.program(be, batch);
     const n = model.layout.total;
+    const views = (b: B) => Array.from({ length: transform.slots }, (_, i) => be.view(b, i * n, n));
     this.slots = be.alloc(transform.slots * n);
-    this.slotViews = Array.from({ length: transform.slots }, (_, i) => be.view(this.slots, i * n, n));
-    this.backup = be.alloc(transform.applyFused ? 0 : (transform.slots + 1) * n);
+    this.slotViews = views(this.slots);
+    this.backup = be.alloc((transform.slots + (transform.applyFused ? 0 : 1)) * n);
+    this.backupViews = views(this.backup);
   }
 
   load(state: TrainState): void {
     const { layout } = this.model;
     checkOptState(state.opt, this.transform, layout.total);
-    this.be.write(this.prog.params, layout.flatten(state.params));
+    // Straight into the program's buffer where the backend exposes it (one copy, not two).
+    const view = this.be.hostView?.(this.prog.params);
+    if (view instanceof Float32Array) layout.flatten(state.params, view);
+    else this.be.write(this.prog.params, layout.flatten(state.params));
     this.be.write(this.slots, state.opt.slots);
     this.count = state.opt.count;
   }
 
   state(): TrainState {
-    const params = this.model.layout.unflatten(this.be.read(this.prog.params));
-    return Object.freeze({ params, opt: Object.freeze({ count: this.count, slots: Float32Array.from(this.be.read(this.slots)) }) });
+    const { be, prog, model } = this;
+    const view = be.hostView?.(prog.params);
+    let params: Params;
+    if (view instanceof Float32Array) {
+      // One copy per tensor out of the live buffer (unflatten would copy a copy, element by element).
+      const out: Record<string, Tensor> = {};
+      for (const e of model.layout.entries) out[e.name] = tensor(view.slice(e.offset, e.offset + e.size), e.shape);
+      params = Object.freeze(out);
+    } else {
+      params = model.layout.unflatten(be.read(prog.params));
+    }
+    const raw = be.read(this.slots);
+    const slots = raw instanceof Float32Array ? raw : Float32Array.from(raw);
+    return Object.freeze({ params, opt: Object.freeze({ count: this.count, slots }) });
   }
 
   /** One step on the batch x [batch, input] with the key for the VAE's noise. */
@@ -82,12 +110,17 @@ export class Trainer<B extends Buffer> {
     prog.backward();
     const t = this.transform;
     if (t.applyFused) {
-      // One pass checks that the update would leave everything finite (writing nothing if
-      // not), one pass applies it: the state before the step survives a failing step.
-      if (!t.applyFused(be, prog.grads, this.slotViews, prog.params, this.count, true)) {
+      // One pass: the new slots go to the spare set, params are updated in place (their old
+      // values kept in the gradient buffer), and a value that would not be finite stops it with
+      // params put back and the slots untouched: the state before the step, without a copy.
+      if (!t.applyFused(be, prog.grads, this.slotViews, prog.params, this.count, this.backupViews)) {
+        // The gradient buffer now holds old parameters where the update got to: those were
+        // finite, and so were the gradients there, so this still tells a bad gradient apart.
         const what = be.allFinite(prog.grads) ? "the updated parameters or optimizer state" : "a gradient";
         throw new NonFiniteError(this.count, what, this.state());
       }
+      [this.slots, this.backup] = [this.backup, this.slots];
+      [this.slotViews, this.backupViews] = [this.backupViews, this.slotViews];
       this.count++;
       return metrics;
     }

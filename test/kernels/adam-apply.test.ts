@@ -1,12 +1,13 @@
 // adam_apply_f32 (Adam or AdamW plus the parameter update in one pass) against the chain it
 // replaces, scale_by_adam_f32 -> axpy_f32(wd) -> scale_f32(-lr) -> axpy_f32(1): bit for bit on
 // both builds, for every length 0..40 (the SIMD tails) and several steps in a row; against the
-// float64 reference within f32 rounding; and adam_check_f32, which must agree with the
-// finiteness of what adam_apply_f32 writes and write nothing itself.
+// float64 reference within f32 rounding; and adam_step_f32, the guarded form the Trainer uses,
+// which must equal adam_apply_f32 when all is finite and otherwise stop where it says, so that
+// the state before the step can be restored exactly.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { builds, get, put, type Loaded } from "./harness.js";
-import { adamApply, adamCheck } from "../../src/kernels/reference/optim.js";
+import { adamApply, adamStep } from "../../src/kernels/reference/optim.js";
 
 const fr = Math.fround;
 const SENTINEL = [12345, -6789, 0.5, 42];
@@ -91,46 +92,74 @@ describe.each(builds.map((m) => [m.isa, m] as const))("adam_apply_f32 (%s)", (_i
   });
 });
 
-describe.each(builds.map((m) => [m.isa, m] as const))("adam_check_f32 (%s)", (_isa, m) => {
-  /** Runs the check, then the update; the check must say whether the update's outputs are finite. */
+describe.each(builds.map((m) => [m.isa, m] as const))("adam_step_f32 (%s)", (_isa, m) => {
+  /**
+   * Runs adam_step_f32 and, on copies, adam_apply_f32. When every value adam_apply_f32 writes is
+   * finite, adam_step_f32 must give the same m, v (in mOut, vOut) and p bit for bit, the old p in
+   * g, and return n. Otherwise it must return the first index of the group (4 in the SIMD body,
+   * 1 in the tail) holding the first non-finite value, and restoring p[0, i) from g must give
+   * back p exactly, with m and v untouched. Returns what adam_step_f32 returned.
+   */
   function agree(h: Hyper, g: number[], st: { m: number[]; v: number[]; p: number[] }, compareRef = true): number {
-    const n = g.length, bc1 = 1 - Math.pow(h.b1, 1), bc2 = 1 - Math.pow(h.b2, 1);
+    const n = g.length, k = m.k, bc1 = 1 - h.b1, bc2 = 1 - h.b2;
+    const ag = putGuarded(m, g), am = putGuarded(m, st.m), av = putGuarded(m, st.v), ap = putGuarded(m, st.p);
+    k.adam_apply_f32(n, h.b1, h.b2, h.eps, bc1, bc2, h.lr, h.wd, ag, am, av, ap);
+    const bad = Array.from({ length: n }, (_, i) => i).find((i) =>
+      [am, av, ap].some((ptr) => !Number.isFinite(get(m, ptr + 4 * i, 1)[0]!))) ?? n;
     const pg = putGuarded(m, g), pm = putGuarded(m, st.m), pv = putGuarded(m, st.v), pp = putGuarded(m, st.p);
-    const before = [pg, pm, pv, pp].map((ptr) => bits(m, ptr, n));
-    const ok = m.k.adam_check_f32(n, h.b1, h.b2, h.eps, bc1, bc2, h.lr, h.wd, pg, pm, pv, pp);
-    expect([pg, pm, pv, pp].map((ptr) => bits(m, ptr, n))).toEqual(before); // writes nothing
-    const ref = adamCheck(n, h.b1, h.b2, h.eps, bc1, bc2, h.lr, h.wd, Float64Array.from(g), Float64Array.from(st.m),
-      Float64Array.from(st.v), Float64Array.from(st.p));
-    m.k.adam_apply_f32(n, h.b1, h.b2, h.eps, bc1, bc2, h.lr, h.wd, pg, pm, pv, pp);
-    const finite = [pm, pv, pp].every((ptr) => Array.from(get(m, ptr, n)).every(Number.isFinite));
-    expect(ok).toBe(finite ? 1 : 0);
-    if (compareRef) expect(ok).toBe(ref); // as the float64 reference, where f32 overflow is not the cause
-    for (const ptr of [pg, pm, pv, pp]) m.arena.release(ptr);
-    return ok;
+    const mo = putGuarded(m, new Array(n).fill(7)), vo = putGuarded(m, new Array(n).fill(7));
+    const before = { g: bits(m, pg, n), m: bits(m, pm, n), v: bits(m, pv, n), p: bits(m, pp, n) };
+    const done = k.adam_step_f32(n, h.b1, h.b2, h.eps, bc1, bc2, h.lr, h.wd, pg, pm, pv, pp, mo, vo);
+    expect(bits(m, pm, n)).toEqual(before.m);
+    expect(bits(m, pv, n)).toEqual(before.v);
+    for (const ptr of [pg, pp, mo, vo]) expect(Array.from(get(m, ptr + 4 * n, 4))).toEqual(SENTINEL);
+    if (bad === n) {
+      expect(done).toBe(n);
+      expect(bits(m, mo, n)).toEqual(bits(m, am, n));
+      expect(bits(m, vo, n)).toEqual(bits(m, av, n));
+      expect(bits(m, pp, n)).toEqual(bits(m, ap, n));
+      expect(bits(m, pg, n)).toEqual(before.p);
+    } else {
+      const body = m.isa === "simd" ? n - (n % 4) : 0;
+      expect(done).toBe(bad < body ? bad - (bad % 4) : bad);
+      expect(bits(m, pg, n).slice(done, n)).toEqual(before.g.slice(done, n)); // g untouched from the stop on
+      m.arena.f32(pp, done).set(m.arena.f32(pg, done));
+      expect(bits(m, pp, n)).toEqual(before.p);
+    }
+    if (compareRef) { // the float64 reference stops at the same element (where f32 overflow is not the cause)
+      const ref = adamStep(n, h.b1, h.b2, h.eps, bc1, bc2, h.lr, h.wd, Float64Array.from(g), Float64Array.from(st.m),
+        Float64Array.from(st.v), Float64Array.from(st.p), new Float64Array(n), new Float64Array(n));
+      expect(ref).toBe(bad);
+    }
+    for (const ptr of [ag, am, av, ap, pg, pm, pv, pp, mo, vo]) m.arena.release(ptr);
+    return done;
   }
   const h = { b1: 0.9, b2: 0.999, eps: 1e-8, lr: 1e-3, wd: 0 };
 
-  it("says finite for ordinary values, for every length 0..12", () => {
-    for (let n = 0; n <= 12; n++) {
-      const g = Array.from({ length: n }, (_, i) => fr(Math.sin(i) * 3));
-      expect(agree(h, g, { m: g.map(() => 0), v: g.map(() => 0), p: g.map((x) => x / 2) })).toBe(1);
-    }
+  it("equals adam_apply_f32 bit for bit when all is finite, for every length 0..40, with and without decay", () => {
+    fc.assert(fc.property(hyper, fc.integer({ min: 0, max: 40 }), fc.integer(), (hh, n, seed) => {
+      const draw = (max: number, s: number) => fc.sample(fc.array(value(max), { minLength: n, maxLength: n }), { seed: seed + s, numRuns: 1 })[0]!;
+      const st = { m: draw(1, 1), v: draw(1, 2).map(Math.abs), p: draw(2, 3) };
+      expect(agree(hh, draw(10, 4), st, false)).toBe(n);
+    }), { numRuns: 200 });
   });
 
-  it("catches a NaN or infinite gradient, an overflowing g^2 and a 0/0 update, in the SIMD body and the tail", () => {
-    for (const n of [4, 7, 9]) {
-      for (const at of [0, n - 1]) {
+  it("stops at a NaN or infinite gradient, an overflowing g^2 and a 0/0 update, in the SIMD body and the tail", () => {
+    for (const n of [4, 7, 9, 13]) {
+      for (const at of [0, 1, 5, n - 1].filter((i) => i < n)) {
         for (const [bad, hh] of [[NaN, h], [Infinity, h], [-Infinity, h], [3e19, h], [0, { ...h, eps: 0 }]] as const) {
           const g = Array.from({ length: n }, (_, i) => (i === at ? bad : fr(0.5 + i)));
           const st = { m: g.map(() => 0), v: g.map(() => 0), p: g.map(() => 1) };
-          expect(agree(hh, g, st, bad !== 3e19), `n=${n} at=${at} g=${bad} eps=${hh.eps}`).toBe(0);
+          const done = agree(hh, g, st, bad !== 3e19);
+          expect(done, `n=${n} at=${at} g=${bad} eps=${hh.eps}`).toBeLessThan(n);
         }
       }
     }
   });
 
-  it("catches parameters pushed past the f32 range, with weight decay", () => {
-    const g = [1, 2, 3, 4, 5];
-    expect(agree({ ...h, lr: 3e38, wd: 0.5 }, g, { m: g.map(() => 0), v: g.map(() => 0), p: g.map(() => -3e38) }, false)).toBe(0);
+  it("stops at parameters pushed past the f32 range, with weight decay", () => {
+    const g = [1, 2, 3, 4, 5, 6];
+    const p = [1, 1, 1, 1, 1, -3e38];
+    expect(agree({ ...h, lr: 3e38, wd: 0.5 }, g, { m: g.map(() => 0), v: g.map(() => 0), p }, false)).toBeLessThan(6);
   });
 });

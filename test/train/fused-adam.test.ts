@@ -60,6 +60,23 @@ describe("the fused Adam update in training", () => {
     expect(snapshot(e.state)).toEqual(snapshot(state0));
   });
 
+  it("the guard after some steps: the error carries exactly the state the earlier steps left", async () => {
+    const opt = adamw({ learningRate: (count) => (count < 3 ? 1e-2 : 3e38), weightDecay: 1 });
+    const state0 = initState(model.init(key(3)), opt);
+    const source = batches(data, { batchSize: 8 }); // 5 batches per epoch
+    const error = await fit(model, opt, { state: state0, data: source, epochs: 1, key: key(5) }).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(NonFiniteError);
+    const e = error as NonFiniteError;
+    expect(e.step).toBe(3);
+    expect(e.message).toMatch(/the updated parameters or optimizer state/);
+    // The same 3 steps, stopped by an abort signal after them.
+    const controller = new AbortController();
+    const three = await fit(model, opt, { state: state0, data: source, epochs: 1, key: key(5), signal: controller.signal,
+      onBatch: ({ count }) => { if (count === 3) controller.abort(); } });
+    expect(three.state.opt.count).toBe(3);
+    expect(snapshot(e.state)).toEqual(snapshot(three.state));
+  });
+
   it("is not offered where it would not be equal (clipping before Adam)", () => {
     expect(withClipping(1, adam({ learningRate: 1e-3 })).transform.applyFused).toBeUndefined();
   });

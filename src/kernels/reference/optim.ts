@@ -43,16 +43,25 @@ export function adamApply(n: number, b1: number, b2: number, eps: number, bc1: n
   }
 }
 
-/** 1 when adamApply with these arguments would write only finite m, v and p, else 0; writes nothing. */
-export function adamCheck(n: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number,
-  g: Float64Array, m: Float64Array, v: Float64Array, p: Float64Array): number {
+/**
+ * adamApply guarded (the kernel adam_step_f32): new moments to mOut, vOut; p in place with its
+ * old values saved in g; stops before the first element whose new m, v or p is not finite and
+ * returns its index (n when all were finite).
+ */
+export function adamStep(n: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, lr: number, wd: number,
+  g: Float64Array, m: Float64Array, v: Float64Array, p: Float64Array, mOut: Float64Array, vOut: Float64Array): number {
   for (let i = 0; i < n; i++) {
-    const gi = g[i]!;
+    const gi = g[i]!, pi = p[i]!;
     const mi = b1 * m[i]! + (1 - b1) * gi;
     const vi = b2 * v[i]! + (1 - b2) * gi * gi;
     let u = mi / bc1 / (Math.sqrt(vi / bc2) + eps);
-    if (wd !== 0) u += wd * p[i]!;
-    if (!Number.isFinite(mi) || !Number.isFinite(vi) || !Number.isFinite(p[i]! - lr * u)) return 0;
+    if (wd !== 0) u += wd * pi;
+    const pn = pi - lr * u;
+    if (!Number.isFinite(mi) || !Number.isFinite(vi) || !Number.isFinite(pn)) return i;
+    mOut[i] = mi;
+    vOut[i] = vi;
+    g[i] = pi;
+    p[i] = pn;
   }
-  return 1;
+  return n;
 }
