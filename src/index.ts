@@ -10,7 +10,7 @@
  *   const step = train.step(vae, opt);
  */
 export { init, initSync, defaultBackend, NotInitialisedError } from "./backend/default.js";
-export { simdSupported, KernelLoadError, type Isa, type KernelModule } from "./kernels/module.js";
+export { simdSupported, relaxedSimdSupported, KernelLoadError, type Isa, type KernelModule } from "./kernels/module.js";
 export * as random from "./random/index.js";
 export * as models from "./models/index.js";
 export * as optim from "./optim/index.js";
