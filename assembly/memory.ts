@@ -7,3 +7,8 @@ export function heap_base(): usize {
 export function has_simd(): i32 {
   return ASC_FEATURE_SIMD ? 1 : 0;
 }
+
+/** 1 only in the relaxed-SIMD build (f32x4.relaxed_madd in the GEMM), 0 in the others. */
+export function has_relaxed_simd(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}

@@ -8,16 +8,19 @@
 //   copy overhead of the pure API.
 // - The ceiling: the GEMM's 4 x 8 microkernel alone on L1-resident panels (bench/microkernel.ts).
 // - The sizes of the wasm modules (raw and gzipped).
+// - The peer, TensorFlow.js on its wasm backend with one thread (bench/tfjs.ts): tf.matMul on
+//   the same GEMM shapes and the same VAE's training samples/s on the same batches, with the
+//   ratios latent / TF.js (above 1: latent is faster). --no-tfjs skips it (about 20 s).
 //
 // Every figure is the median of several timed runs after warm-up, the best run in brackets: on
 // a shared machine the best is the closer estimate of the idle figure. Benchmarks report; they
-// assert nothing. About 75 s (90 s with --baseline).
+// assert nothing. About 95 s (110 s with --baseline, 75 s with --no-tfjs).
 //
-//   node dist/bench/run.js [--json] [--quick] [--baseline DIR]
+//   node dist/bench/run.js [--json] [--quick] [--no-tfjs] [--baseline DIR]
 //
-// Relaxed SIMD: the module is also built with asconfig's target "relaxed" (into a temporary
-// folder, with asc) and measured as "relaxed": its GEMM uses f32x4.relaxed_madd (fused
-// multiply-adds; not bit-identical to the other builds, not what init() loads). Node 20 needs
+// Relaxed SIMD: the embedded relaxed-SIMD build (asconfig's target "relaxed", what init() loads
+// where relaxed SIMD validates) is measured as "relaxed": its GEMM uses f32x4.relaxed_madd
+// (fused multiply-adds; not bit-identical to the other builds). Node 20 needs
 // --experimental-wasm-relaxed-simd for it: the script re-runs itself with that flag.
 //
 // --baseline DIR: also measures the modules DIR/latent.simd.wasm and DIR/latent.scalar.wasm
@@ -25,9 +28,8 @@
 // path (those modules may lack the fused Adam kernel), plus "simd-unfused" (this build, generic
 // optimizer path), so that before and after are measured in the same run.
 import { parseArgs } from "node:util";
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as E from "fp-ts/lib/Either.js";
@@ -44,11 +46,13 @@ import { foldIn, key, split } from "../src/random/index.js";
 import type { TensorLike } from "../src/tensor/tensor.js";
 import { fit, initState, step } from "../src/train/index.js";
 import { microkernelCeiling } from "./microkernel.js";
+import { loadTfjs, tfjsGemm, tfjsVaeTrainer } from "./tfjs.js";
 
 const { values: args } = parseArgs({ options: {
   json: { type: "boolean", default: false },
   quick: { type: "boolean", default: false },
   baseline: { type: "string" },
+  "no-tfjs": { type: "boolean", default: false },
 } });
 const quick = args.quick!;
 
@@ -57,22 +61,10 @@ const variants: Variant[] = [
   { name: "simd", isa: "simd", bytes: embeddedBytes("simd"), fused: true },
   { name: "scalar", isa: "scalar", bytes: embeddedBytes("scalar"), fused: true },
 ];
-const relaxedBytes = (() => {
-  const root = new URL("../..", import.meta.url).pathname, dir = mkdtempSync(join(tmpdir(), "latent-bench-"));
-  try {
-    const out = join(dir, "relaxed.wasm");
-    execFileSync(process.execPath, [join(root, "node_modules/assemblyscript/bin/asc.js"), "assembly/index.ts", "--config", "asconfig.json",
-      "--target", "relaxed", "-o", out], { cwd: root, stdio: "pipe" });
-    return new Uint8Array(readFileSync(out));
-  } catch {
-    return null; // no asc or no sources here: measure the other modules
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-})();
-if (relaxedBytes && WebAssembly.validate(relaxedBytes)) {
-  variants.splice(1, 0, { name: "relaxed", isa: "simd", bytes: relaxedBytes, fused: true });
-} else if (relaxedBytes && !process.execArgv.includes("--experimental-wasm-relaxed-simd")) {
+const relaxedBytes = embeddedBytes("relaxed");
+if (WebAssembly.validate(relaxedBytes)) {
+  variants.splice(1, 0, { name: "relaxed", isa: "relaxed", bytes: relaxedBytes, fused: true });
+} else if (!process.execArgv.includes("--experimental-wasm-relaxed-simd")) {
   const r = spawnSync(process.execPath, ["--experimental-wasm-relaxed-simd", ...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit" });
   process.exit(r.status ?? 1);
 }
@@ -81,6 +73,11 @@ if (args.baseline) {
     variants.push({ name: `base-${isa}`, isa, bytes: new Uint8Array(readFileSync(join(args.baseline, `latent.${isa}.wasm`))), fused: false });
   }
 }
+
+// The peer, loaded before any timing so that its start-up is not measured.
+const peer = args["no-tfjs"] ? null : await loadTfjs();
+if (peer && "error" in peer) process.stderr.write(`TF.js not measured: ${peer.error}\n`);
+const tf = peer && !("error" in peer) ? peer : null;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const best = (xs: number[]) => Math.max(...xs);
@@ -156,7 +153,8 @@ function jsGemm(s: Shape): () => number {
   return () => { const t = performance.now(); run(); return 2 * M * N * K / ((performance.now() - t) * 1e6); };
 }
 
-interface GemmRow { shape: string; tA: number; tB: number; M: number; N: number; K: number; [variant: string]: number | string | { median: number; best: number } }
+type Stat = { median: number; best: number };
+interface GemmRow { shape: string; tA: number; tB: number; M: number; N: number; K: number; [variant: string]: number | string | Stat | Record<string, number> }
 const gemmRows: GemmRow[] = [];
 const modules = variants.map(load);
 log("GEMM ");
@@ -179,6 +177,13 @@ for (const s of quick ? shapes.filter((x) => x.M * x.N * x.K <= 256 ** 3 || x.na
   const js = jsGemm(s);
   const jsRuns = Array.from({ length: 3 }, js);
   row.js = { median: median(jsRuns), best: best(jsRuns) };
+  if (tf) {
+    const timer = tfjsGemm(tf.tf, s, big ? 40 : 15);
+    const tfRuns = Array.from({ length: big ? 5 : 7 }, timer);
+    const t = { median: median(tfRuns), best: best(tfRuns) };
+    row.tfjs = t;
+    row.vsTfjs = Object.fromEntries(variants.map((v) => [v.name, (row[v.name] as { median: number }).median / t.median]));
+  }
   gemmRows.push(row);
 }
 log("\n");
@@ -197,7 +202,7 @@ function unfused(opt: Optimizer): Optimizer {
   return optimizer(t);
 }
 
-interface TrainRow { variant: string; fit: { median: number; best: number }; step: { median: number; best: number }; stepOverheadPct: number }
+interface TrainRow { variant: string; fit: Stat; step: Stat; stepOverheadPct: number; vsTfjs?: number }
 const trainRows: TrainRow[] = [];
 const trainVariants: (Variant & { label: string })[] = variants.map((v) => ({ ...v, label: v.name }));
 if (args.baseline) trainVariants.splice(1, 0, { ...variants[0]!, label: "simd-unfused", fused: false });
@@ -208,7 +213,7 @@ log("training ");
 const setups = trainVariants.map((v) => {
   const module = new WebAssembly.Module(v.bytes as Uint8Array<ArrayBuffer>);
   const opt = v.fused ? adam({ learningRate: 1e-3 }) : unfused(adam({ learningRate: 1e-3 }));
-  const nb = v.isa === "simd" ? (quick ? 8 : 20) : (quick ? 2 : 4);
+  const nb = v.isa !== "scalar" ? (quick ? 8 : 20) : (quick ? 2 : 4);
   const xs = allBatches.slice(0, nb);
   const samples = nb * 128;
   const state0 = initState(model.init(kInit!), opt);
@@ -230,7 +235,11 @@ const select = (su: (typeof setups)[number]) => {
   initSync(su.module);
   su.stepFn(su.state0, su.xs[0]!, kFit!); // builds the step's program on this backend (not timed)
 };
+// TF.js trains the same model on the first batches (fewer: it is slower), in the same rounds.
+const tfTrain = tf ? tfjsVaeTrainer(tf.tf, allBatches.slice(0, quick ? 3 : 8).map((b) => Float32Array.from(b.data)), 128) : null;
+const tfFits: number[] = [];
 for (const su of setups) { select(su); await su.timeFit(); su.timeStep(); } // warm-up
+tfTrain?.();
 for (let r = 0; r < (quick ? 2 : 4); r++) {
   log(".");
   for (const su of setups) {
@@ -238,11 +247,14 @@ for (let r = 0; r < (quick ? 2 : 4); r++) {
     su.fits.push(await su.timeFit());
     su.steps.push(su.timeStep());
   }
+  if (tfTrain) tfFits.push(tfTrain());
 }
 for (const su of setups) {
   const f = { median: median(su.fits), best: best(su.fits) }, st = { median: median(su.steps), best: best(su.steps) };
   trainRows.push({ variant: su.v.label, fit: f, step: st, stepOverheadPct: 100 * (f.median / st.median - 1) });
 }
+const tfTraining = tfFits.length > 0 ? { median: median(tfFits), best: best(tfFits) } : null;
+if (tfTraining) for (const r of trainRows) r.vsTfjs = r.fit.median / tfTraining.median;
 log("\n");
 
 // ---------------------------------------------------------------- microkernel ceiling
@@ -256,18 +268,24 @@ log("\n");
 const sizes = Object.fromEntries(variants.map((v) => [v.name, { bytes: v.bytes.length, gzip: gzipSync(v.bytes).length }]));
 
 if (args.json) {
-  console.log(JSON.stringify({ node: process.version, gemm: gemmRows, training: trainRows, microkernel: ceiling, wasmBytes: sizes }, null, 2));
+  const tfjs = tf ? { version: tf.version, backend: tf.backend, threads: tf.threads, training: tfTraining } : null;
+  console.log(JSON.stringify({ node: process.version, gemm: gemmRows, training: trainRows, tfjs, microkernel: ceiling, wasmBytes: sizes }, null, 2));
 } else {
-  const cell = (x: { median: number; best: number }, w = 15) => `${x.median.toFixed(1)} [${x.best.toFixed(1)}]`.padStart(w);
-  console.log(`GEMM GFLOP/s, median [best] (node ${process.version})`);
-  console.log(`${"shape".padEnd(20)}tA tB     M     N     K${variants.map((v) => v.name.padStart(15)).join("")}${"naive js".padStart(15)}`);
+  const cell = (x: Stat, w = 15) => `${x.median.toFixed(1)} [${x.best.toFixed(1)}]`.padStart(w);
+  const ratio = (x: number | undefined, w = 11) => (x === undefined ? "" : `${x.toFixed(2)}x`).padStart(w);
+  const tfHead = tf ? `${"tfjs wasm".padStart(15)}${variants.map((v) => `${v.name}/tf`.padStart(11)).join("")}` : "";
+  console.log(`GEMM GFLOP/s, median [best] (node ${process.version}${tf ? `; TF.js ${tf.version} ${tf.backend}, ${tf.threads} thread; x/tf: ratio of medians` : ""})`);
+  console.log(`${"shape".padEnd(20)}tA tB     M     N     K${variants.map((v) => v.name.padStart(15)).join("")}${"naive js".padStart(15)}${tfHead}`);
   for (const r of gemmRows) {
     const dims = [r.M, r.N, r.K].map((d) => String(d).padStart(5)).join(" ");
-    console.log(`${r.shape.padEnd(20)}${r.tA}  ${r.tB} ${dims}${variants.map((v) => cell(r[v.name] as { median: number; best: number })).join("")}${cell(r.js as { median: number; best: number })}`);
+    const vs = r.vsTfjs as Record<string, number> | undefined;
+    const tfCells = r.tfjs ? `${cell(r.tfjs as Stat)}${variants.map((v) => ratio(vs?.[v.name])).join("")}` : "";
+    console.log(`${r.shape.padEnd(20)}${r.tA}  ${r.tB} ${dims}${variants.map((v) => cell(r[v.name] as Stat)).join("")}${cell(r.js as Stat)}${tfCells}`);
   }
-  console.log(`\nTraining the 784-400-20 VAE, batch 128, embedded MNIST: samples/s, median [best]`);
-  console.log(`${"module".padEnd(14)}${"fit".padStart(17)}${"step (pure)".padStart(17)}   step overhead`);
-  for (const r of trainRows) console.log(`${r.variant.padEnd(14)}${cell(r.fit, 17)}${cell(r.step, 17)}   ${r.stepOverheadPct.toFixed(1)}%`);
+  console.log(`\nTraining the 784-400-20 VAE, batch 128, embedded MNIST: samples/s, median [best]${tfTraining ? "; fit/tf: ratio of medians" : ""}`);
+  console.log(`${"module".padEnd(14)}${"fit".padStart(17)}${"step (pure)".padStart(17)}   step overhead${tfTraining ? "fit/tf".padStart(11) : ""}`);
+  for (const r of trainRows) console.log(`${r.variant.padEnd(14)}${cell(r.fit, 17)}${cell(r.step, 17)}   ${`${r.stepOverheadPct.toFixed(1)}%`.padEnd(13)}${ratio(r.vsTfjs)}`);
+  if (tfTraining) console.log(`${"tfjs wasm".padEnd(14)}${cell(tfTraining, 17)}`);
   console.log(`\nThe 4x8 microkernel alone, panels in L1 (GFLOP/s, median [best]): ${ceiling.map((c) => `${c.variant} ${cell(c, 0).trim()}`).join(", ")}`);
   console.log(`\nwasm modules: ${variants.map((v) => `${v.name} ${sizes[v.name]!.bytes} B (gzip ${sizes[v.name]!.gzip} B)`).join(", ")}`);
 }

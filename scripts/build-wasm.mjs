@@ -1,12 +1,12 @@
-// Compiles assembly/ into build/latent.{simd,scalar}.wasm with asc, then embeds both modules
-// as base64 in src/kernels/generated/wasm-modules.ts so that init() needs no file system
+// Compiles assembly/ into build/latent.{relaxed,simd,scalar}.wasm with asc, then embeds the
+// three modules as base64 in src/kernels/generated/wasm-modules.ts so that init() needs no file system
 // or fetch and works in every runtime. Skips the work when no input is newer than outputs.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
-const targets = ["simd", "scalar"];
+const targets = ["relaxed", "simd", "scalar"];
 const embedded = join(root, "src/kernels/generated/wasm-modules.ts");
 const inputs = [join(root, "asconfig.json"), join(root, "scripts/build-wasm.mjs"),
   ...readdirSync(join(root, "assembly")).map((f) => join(root, "assembly", f))];

@@ -27,7 +27,13 @@ export interface KernelExports {
   /** Runs the module's static initialisers; called once by the loader. */
   _start(): void;
   heap_base(): Ptr;
+  /** 1 when this build uses 128-bit SIMD (the SIMD and the relaxed-SIMD build), 0 for scalar. */
   has_simd(): number;
+  /**
+   * 1 only in the relaxed-SIMD build (asconfig target "relaxed": f32x4.relaxed_madd in the
+   * GEMM), 0 in the SIMD and scalar builds. init() loads it where relaxed SIMD validates.
+   */
+  has_relaxed_simd(): number;
 
   // ---- GEMM (assembly/gemm.ts) ----
   /**
@@ -37,8 +43,8 @@ export interface KernelExports {
    * A and B are not read (C = beta * C), as in BLAS.
    * `work` is scratch of at least gemm_f32_work_size(M, N, K) bytes, owned by the caller.
    * The SIMD and scalar builds sum in the same order and agree bit for bit; the relaxed-SIMD
-   * build (asconfig target "relaxed", not loaded by init()) uses fused multiply-adds: same
-   * error bound against the float64 reference, not bit-identical.
+   * build (asconfig target "relaxed", loaded by init() where relaxed SIMD validates) uses
+   * fused multiply-adds: same error bound against the float64 reference, not bit-identical.
    */
   gemm_f32(transA: number, transB: number, M: number, N: number, K: number, alpha: number,
     a: Ptr, lda: number, b: Ptr, ldb: number, beta: number, c: Ptr, ldc: number, work: Ptr): void;

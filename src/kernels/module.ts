@@ -1,16 +1,18 @@
 /**
- * Loading the kernel module: the SIMD build where the runtime validates it, else the scalar
- * build. `init()` compiles the embedded bytes; `initSync(module)` takes a precompiled
- * `WebAssembly.Module` (Cloudflare workerd and strict CSP forbid compiling bytes at run time)
- * or bytes. Loading is an edge, so it is typed with fp-ts; the two conveniences throw.
+ * Loading the kernel module: the relaxed-SIMD build where the runtime validates relaxed SIMD
+ * (f32x4.relaxed_madd: fused multiply-adds in the GEMM, not bit-identical to the other builds),
+ * else the SIMD build where it validates SIMD, else the scalar build. `init()` compiles the
+ * embedded bytes; `initSync(module)` takes a precompiled `WebAssembly.Module` (Cloudflare
+ * workerd and strict CSP forbid compiling bytes at run time) or bytes. Loading is an edge, so
+ * it is typed with fp-ts; the two conveniences throw.
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
 import type { KernelExports } from "./exports.js";
-import { scalarBase64, simdBase64 } from "./generated/wasm-modules.js";
+import { relaxedBase64, scalarBase64, simdBase64 } from "./generated/wasm-modules.js";
 
-export type Isa = "simd" | "scalar";
+export type Isa = "relaxed" | "simd" | "scalar";
 
 export interface KernelModule {
   readonly isa: Isa;
@@ -33,28 +35,54 @@ const simdProbe = new Uint8Array([
   ...new Array<number>(16).fill(0), 0x0b, // 16 zero bytes, end
 ]);
 
+/**
+ * Smallest module using a relaxed-SIMD instruction, f32x4.relaxed_madd (opcode 0xfd 0x105,
+ * LEB128 0x85 0x02) on three zero vectors: validates only where relaxed SIMD is supported
+ * (Node 20 only with --experimental-wasm-relaxed-simd).
+ */
+const zeroV128 = [0xfd, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
+const relaxedProbe = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type: () -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of type 0
+  0x0a, 0x3d, 0x01, 0x3b, 0x00, // code: one body of 59 bytes, no locals
+  ...zeroV128, ...zeroV128, ...zeroV128, 0xfd, 0x85, 0x02, 0x0b, // f32x4.relaxed_madd, end
+]);
+
 /** True when this runtime accepts 128-bit WebAssembly SIMD. */
 export function simdSupported(): boolean {
   return WebAssembly.validate(simdProbe);
 }
 
+/** True when this runtime accepts WebAssembly relaxed SIMD. */
+export function relaxedSimdSupported(): boolean {
+  return WebAssembly.validate(relaxedProbe);
+}
+
+const base64: Record<Isa, string> = { relaxed: relaxedBase64, simd: simdBase64, scalar: scalarBase64 };
+
 export function embeddedBytes(isa: Isa): Uint8Array<ArrayBuffer> {
-  const text = atob(isa === "simd" ? simdBase64 : scalarBase64);
+  const text = atob(base64[isa]);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
 }
 
 export interface LoadOptions {
-  /** Which build to use; "auto" (the default) picks SIMD where supported. */
+  /** Which build to use; "auto" (the default) picks relaxed SIMD, else SIMD, where supported. */
   readonly isa?: Isa | "auto";
 }
 
 function chooseIsa(options: LoadOptions): E.Either<KernelLoadError, Isa> {
   const wanted = options.isa ?? "auto";
-  if (wanted === "auto") return E.right(simdSupported() ? "simd" : "scalar");
+  if (wanted === "auto") return E.right(relaxedSimdSupported() ? "relaxed" : simdSupported() ? "simd" : "scalar");
+  if (wanted === "relaxed" && !relaxedSimdSupported()) {
+    return E.left(new KernelLoadError("isa 'relaxed' requested but this runtime does not support WebAssembly relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)"));
+  }
   if (wanted === "simd" && !simdSupported()) return E.left(new KernelLoadError("isa 'simd' requested but this runtime does not support WebAssembly SIMD"));
-  if (wanted !== "simd" && wanted !== "scalar") return E.left(new KernelLoadError(`isa must be "auto", "simd" or "scalar", got ${String(wanted)}`));
+  if (wanted !== "relaxed" && wanted !== "simd" && wanted !== "scalar") {
+    return E.left(new KernelLoadError(`isa must be "auto", "relaxed", "simd" or "scalar", got ${String(wanted)}`));
+  }
   return E.right(wanted);
 }
 
@@ -64,10 +92,17 @@ function fromInstance(isa: Isa, instance: WebAssembly.Instance): E.Either<Kernel
     return E.left(new KernelLoadError("the WebAssembly module is not a latent kernel module (missing memory or gemm_f32)"));
   }
   exports._start();
-  if ((exports.has_simd() === 1) !== (isa === "simd")) {
-    return E.left(new KernelLoadError(`the module reports has_simd=${exports.has_simd()} but was loaded as ${isa}`));
+  const reported = isaOf(exports);
+  if (reported !== isa) {
+    return E.left(new KernelLoadError(`the module reports itself as the ${reported} build but was loaded as ${isa}`));
   }
   return E.right({ isa, exports });
+}
+
+/** The build a module reports itself to be (modules older than has_relaxed_simd are not relaxed). */
+function isaOf(exports: KernelExports): Isa {
+  const relaxed = typeof exports.has_relaxed_simd === "function" && exports.has_relaxed_simd() === 1;
+  return relaxed ? "relaxed" : exports.has_simd() === 1 ? "simd" : "scalar";
 }
 
 /** Compiles and instantiates the embedded module of the chosen ISA. */
@@ -101,9 +136,9 @@ export function instantiateSync(source?: WebAssembly.Module | BufferSource, opti
       (e) => new KernelLoadError(`instantiating the kernel module failed: ${String(e)}`, e),
     )),
     E.chain((instance) => {
-      const hasSimd = (instance.exports as unknown as KernelExports).has_simd;
-      if (typeof hasSimd !== "function") return E.left(new KernelLoadError("the WebAssembly module is not a latent kernel module (missing has_simd)"));
-      return fromInstance(hasSimd() === 1 ? "simd" : "scalar", instance);
+      const exports = instance.exports as unknown as KernelExports;
+      if (typeof exports.has_simd !== "function") return E.left(new KernelLoadError("the WebAssembly module is not a latent kernel module (missing has_simd)"));
+      return fromInstance(isaOf(exports), instance);
     }),
   );
 }

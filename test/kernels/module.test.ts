@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as E from "fp-ts/lib/Either.js";
-import { embeddedBytes, instantiateSync, simdSupported } from "../../src/kernels/module.js";
+import { embeddedBytes, instantiate, instantiateSync, relaxedSimdSupported, simdSupported } from "../../src/kernels/module.js";
+import { init } from "../../src/backend/default.js";
 import { Arena } from "../../src/kernels/arena.js";
 
 describe("kernel module loading", () => {
@@ -11,6 +12,32 @@ describe("kernel module loading", () => {
       expect(E.isRight(loaded)).toBe(true);
       if (E.isRight(loaded)) expect(loaded.right.isa).toBe(isa);
     }
+  });
+
+  it("embeds the relaxed-SIMD build, which plain Node 20 rejects: auto stays simd there", async () => {
+    const relaxed = embeddedBytes("relaxed");
+    expect(relaxed.length).toBeGreaterThan(1000);
+    // Node 20 ships relaxed SIMD only behind --experimental-wasm-relaxed-simd (the child-process
+    // test in module-relaxed.test.ts runs with it); later runtimes may accept it by default.
+    if (process.versions.node.startsWith("20.") && !process.execArgv.includes("--experimental-wasm-relaxed-simd")) {
+      expect(relaxedSimdSupported()).toBe(false);
+      expect(WebAssembly.validate(relaxed)).toBe(false);
+      expect((await init()).isa).toBe("simd");
+      const sync = instantiateSync(undefined, { isa: "relaxed" });
+      expect(E.isLeft(sync) && sync.left.name).toBe("KernelLoadError");
+      expect(E.isLeft(sync) && sync.left.message).toMatch(/isa 'relaxed' requested but this runtime does not support WebAssembly relaxed SIMD/);
+      const async = await instantiate({ isa: "relaxed" })();
+      expect(E.isLeft(async) && async.left.name).toBe("KernelLoadError");
+      await expect(init({ isa: "relaxed" })).rejects.toThrow(/does not support WebAssembly relaxed SIMD/);
+    }
+    // Whichever the runtime, the probe and the real module agree.
+    expect(relaxedSimdSupported()).toBe(WebAssembly.validate(relaxed));
+    expect((await init()).isa).toBe(relaxedSimdSupported() ? "relaxed" : "simd");
+  });
+
+  it("rejects an unknown isa with a typed error", () => {
+    const bad = instantiateSync(undefined, { isa: "avx" as never });
+    expect(E.isLeft(bad) && bad.left.message).toMatch(/isa must be "auto", "relaxed", "simd" or "scalar", got avx/);
   });
 
   it("accepts a precompiled WebAssembly.Module and reads the ISA from it", () => {

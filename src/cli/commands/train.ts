@@ -70,7 +70,7 @@ export const trainHelp = `latent train [options]
   --resume FILE                    continue from a checkpoint; model and training flags come from the file
   --checkpoint-every 1             write checkpoint.safetensors every N epochs (default 1)
   --limit N                        use at most N training samples
-  --isa auto|simd|scalar           kernel module (default auto)`;
+  --isa auto|relaxed|simd|scalar   kernel module (default auto)`;
 
 /** What a run stores in the file's "latent.training" metadata; enough to resume it. */
 export interface TrainingConfig {
@@ -113,7 +113,7 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
   const given = new Set(argv.filter((a) => a.startsWith("--")).map((a) => a.slice(2).split("=")[0]!));
   const epochs = given.has("epochs") || defaults.epochs === undefined ? int(values, "epochs", 0, 1_000_000) : defaults.epochs;
   const checkpointEvery = int(values, "checkpoint-every", 1);
-  const isa = oneOf(values, "isa", ["auto", "simd", "scalar"] as const);
+  const isa = oneOf(values, "isa", ["auto", "relaxed", "simd", "scalar"] as const);
 
   const resume = str(values, "resume");
   if (resume) {
@@ -155,7 +155,7 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
 }
 
 async function run(model: Model, config: TrainingConfig, resumed: TrainState | null, ds: Dataset,
-  values: Record<string, unknown>, checkpointEvery: number, isa: "auto" | "simd" | "scalar", io: Io, defaultOut?: string): Promise<void> {
+  values: Record<string, unknown>, checkpointEvery: number, isa: "auto" | "relaxed" | "simd" | "scalar", io: Io, defaultOut?: string): Promise<void> {
   const module = await init({ isa });
   const d = features(ds);
   const out = str(values, "out") ?? defaultOut ?? join("runs", `${model.spec.kind}-${ds.name.replace(/[^\w.-]+/g, "_")}-seed${config.seed}`);

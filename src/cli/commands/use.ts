@@ -29,7 +29,7 @@ const withData: Options = { ...common, data: { type: "string" }, sat6: { type: "
 async function open(values: Record<string, unknown>, needData: boolean): Promise<{ file: ModelFile; ds: Dataset | null; keys: Key[] }> {
   const path = str(values, "model");
   if (!path) throw new UsageError("--model FILE is required (a model.safetensors written by latent train)");
-  await init({ isa: oneOf(values, "isa", ["auto", "simd", "scalar"] as const) });
+  await init({ isa: oneOf(values, "isa", ["auto", "relaxed", "simd", "scalar"] as const) });
   const file = await orThrow(loadModel(path));
   const keys = split(key(int(values, "seed", 0)), 4);
   if (!needData) return { file, ds: null, keys };
