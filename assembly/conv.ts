@@ -15,8 +15,10 @@
 //
 // Inside one row, the c * kh * kw values are gathered as 4 x 4 blocks (4 window positions x 4
 // channels): four channel-contiguous f32x4 loads from x, one 4 x 4 transpose, four f32x4
-// stores into the row (SIMD build); channel and position tails, and the scalar build, move one
-// value at a time. col2im runs the same walk backwards and adds into x; within a row the
+// stores into the row (SIMD build); when the window's positions are not a multiple of 4 (3 x 3:
+// 9), the last group is the 4 positions ending the window (im2col rewrites the overlap with the
+// same values; col2im masks the positions already added). Channel tails, windows of fewer than 4
+// positions, fewer than 4 channels, and the scalar build move one value at a time. col2im runs the same walk backwards and adds into x; within a row the
 // positions touch distinct pixels, so every x element receives its terms in row order in both
 // builds: the two builds give identical results.
 
@@ -77,8 +79,11 @@ export function im2col_f32(batch: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32,
           continue;
         }
         let p = 0, ky = 0, kx = 0; // position p = ky * kw + kx of the window
-        if (ASC_FEATURE_SIMD) {
-          for (; p + 4 <= P; p += 4) {
+        if (ASC_FEATURE_SIMD && P >= 4) {
+          for (; p < P; p += 4) {
+            // A last group of fewer than 4 positions is taken as the 4 positions ending at P:
+            // the overlap rewrites the same values.
+            if (p + 4 > P) { p = P - 4; ky = p / kw; kx = p - ky * kw; }
             const s0 = pixel(x, b, h, w, c, iy0 + ky * dilationH, ix0 + kx * dilationW);
             if (++kx == kw) { kx = 0; ky++; }
             const s1 = pixel(x, b, h, w, c, iy0 + ky * dilationH, ix0 + kx * dilationW);
@@ -177,13 +182,17 @@ export function col2im_f32(batch: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32,
           continue;
         }
         let p = 0, ky = 0, kx = 0; // position p = ky * kw + kx of the window
-        if (ASC_FEATURE_SIMD) {
-          for (; p + 4 <= P; p += 4) {
-            const s0 = pixel(x, b, h, w, c, iy0 + ky * dilationH, ix0 + kx * dilationW);
+        if (ASC_FEATURE_SIMD && P >= 4) {
+          for (; p < P; p += 4) {
+            // A last group of fewer than 4 positions is taken as the 4 positions ending at P,
+            // with the positions already added (the first `skip`) masked off as if in the padding.
+            let skip = 0;
+            if (p + 4 > P) { skip = p + 4 - P; p = P - 4; ky = p / kw; kx = p - ky * kw; }
+            const s0: usize = skip > 0 ? 0 : pixel(x, b, h, w, c, iy0 + ky * dilationH, ix0 + kx * dilationW);
             if (++kx == kw) { kx = 0; ky++; }
-            const s1 = pixel(x, b, h, w, c, iy0 + ky * dilationH, ix0 + kx * dilationW);
+            const s1: usize = skip > 1 ? 0 : pixel(x, b, h, w, c, iy0 + ky * dilationH, ix0 + kx * dilationW);
             if (++kx == kw) { kx = 0; ky++; }
-            const s2 = pixel(x, b, h, w, c, iy0 + ky * dilationH, ix0 + kx * dilationW);
+            const s2: usize = skip > 2 ? 0 : pixel(x, b, h, w, c, iy0 + ky * dilationH, ix0 + kx * dilationW);
             if (++kx == kw) { kx = 0; ky++; }
             const s3 = pixel(x, b, h, w, c, iy0 + ky * dilationH, ix0 + kx * dilationW);
             if (++kx == kw) { kx = 0; ky++; }

@@ -8,7 +8,10 @@
 // 4 x 4 transposes. The microkernel holds a 4 x 8 tile of C in 8 f32x4 accumulators, A
 // broadcast by load32_splat, B loaded as two f32x4 per k, each operand read through one pointer
 // with constant offsets (the scalar build runs four 2 x 4 scalar tiles instead). Whole tiles are
-// written straight to C; edge tiles (fewer than 4 rows or 8 columns) go through a scratch tile.
+// written straight to C; edge tiles (fewer than 4 rows or 8 columns) go through a scratch tile,
+// except, in the SIMD build, edge tiles at most 4 columns wide (N = 9, a 1-channel 3 x 3
+// convolution, leaves a 1-column panel): those run a kernel with one f32x4 of A per k and one
+// accumulator per column, and write C from the lanes (same sums in the same order).
 // The first k-block applies beta (C is not read when beta == 0); later ones add to C. Both
 // builds sum in the same order, so they give identical results.
 //
@@ -18,8 +21,10 @@
 
 const MR = 4; // rows of the register tile
 const NR = 8; // columns of the register tile (two f32x4)
-const KC = 256; // depth of a packed block
-const NC = 512; // columns of a packed B block
+// KC covers the conv VAE's depths (K = 288, 576: 32 or 64 channels x 3 x 3) in one block, so C is
+// not read back per block; NC keeps the packed B block (kc x nc floats) at 576 KiB at most.
+const KC = 576; // depth of a packed block
+const NC = 256; // columns of a packed B block
 const MC = 128; // rows of a packed A^T block
 
 // @ts-ignore: decorator
@@ -245,6 +250,8 @@ function macroKernel(mc: i32, nc: i32, kc: i32, alpha: f32, beta: f32, readC: bo
       const ct = c + ((<usize>i0 * ldc + j0) << 2);
       if (h == MR && w == NR) {
         microKernel(kc, ap, bp, alpha, beta, readC, ct, ldc);
+      } else if (ASC_FEATURE_SIMD && w <= NR / 2) {
+        microKernelNarrow(kc, w, h, ap, bp, alpha, beta, readC, ct, ldc);
       } else {
         microKernel(kc, ap, bp, alpha, 0, false, tile, NR);
         for (let i = 0; i < h; i++) {
@@ -309,6 +316,60 @@ function microKernelSimd(kc: i32, ap: usize, bp: usize, alpha: f32, beta: f32, r
   storeRow(c, c10, c11, va, vb, readC); c += stride;
   storeRow(c, c20, c21, va, vb, readC); c += stride;
   storeRow(c, c30, c31, va, vb, readC);
+}
+
+/**
+ * An edge tile at most 4 columns wide (w <= 4; N = 9, a 1-channel convolution's 3 x 3 window,
+ * leaves a 1-column panel): the 4 rows of A as one f32x4 per k, one broadcast of B per column,
+ * one accumulator per column (the 4 x 8 kernel would spend 8 multiply-adds per k on at most 4
+ * useful columns and go through the scratch tile). Writes rows < h, columns < w of C straight
+ * from the lanes. Every C element sums alpha * (sum over k in order of a * b) + beta * C, as
+ * the 4 x 8 kernel and the scalar build do, so the results are bit-identical to theirs.
+ */
+function microKernelNarrow(kc: i32, w: i32, h: i32, ap: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
+  c: usize, ldc: i32): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  const end = ap + (<usize>kc << 4);
+  if (w == 1) {
+    while (ap < end) {
+      c0 = madd(v128.load(ap), v128.load32_splat(bp), c0);
+      ap += 16;
+      bp += 32;
+    }
+  } else if (w == 2) {
+    while (ap < end) {
+      const x = v128.load(ap);
+      c0 = madd(x, v128.load32_splat(bp), c0);
+      c1 = madd(x, v128.load32_splat(bp, 4), c1);
+      ap += 16;
+      bp += 32;
+    }
+  } else {
+    while (ap < end) {
+      const x = v128.load(ap);
+      c0 = madd(x, v128.load32_splat(bp), c0);
+      c1 = madd(x, v128.load32_splat(bp, 4), c1);
+      c2 = madd(x, v128.load32_splat(bp, 8), c2);
+      c3 = madd(x, v128.load32_splat(bp, 12), c3);
+      ap += 16;
+      bp += 32;
+    }
+  }
+  const va = f32x4.splat(alpha);
+  const stride = <usize>ldc << 2;
+  storeCol(c, f32x4.mul(va, c0), h, stride, beta, readC);
+  if (w > 1) storeCol(c + 4, f32x4.mul(va, c1), h, stride, beta, readC);
+  if (w > 2) storeCol(c + 8, f32x4.mul(va, c2), h, stride, beta, readC);
+  if (w > 3) storeCol(c + 12, f32x4.mul(va, c3), h, stride, beta, readC);
+}
+
+/** Lanes 0 .. h - 1 of x down one column of C (stride bytes apart), plus beta * C when readC. */
+// @ts-ignore: decorator
+@inline function storeCol(c: usize, x: v128, h: i32, stride: usize, beta: f32, readC: bool): void {
+  store<f32>(c, readC ? f32x4.extract_lane(x, 0) + beta * load<f32>(c) : f32x4.extract_lane(x, 0));
+  if (h > 1) { c += stride; store<f32>(c, readC ? f32x4.extract_lane(x, 1) + beta * load<f32>(c) : f32x4.extract_lane(x, 1)); }
+  if (h > 2) { c += stride; store<f32>(c, readC ? f32x4.extract_lane(x, 2) + beta * load<f32>(c) : f32x4.extract_lane(x, 2)); }
+  if (h > 3) { c += stride; store<f32>(c, readC ? f32x4.extract_lane(x, 3) + beta * load<f32>(c) : f32x4.extract_lane(x, 3)); }
 }
 
 /**

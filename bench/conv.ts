@@ -3,7 +3,11 @@
 // over the time of everything that pass runs (im2col/col2im included; Conv2d's filter gradient
 // reuses the forward's columns, ConvTranspose2d's input gradient includes the im2col of dy).
 // Also the share of im2col/col2im in each, and the forward's GEMM alone (the ceiling on this machine now). Median of timed runs after warm-up, wall and CPU time.
-// Run: npx tsc -p tsconfig.build.json && node dist/bench/conv.js
+// ConvTranspose2d's backward is timed as one pass (layer.backward: im2col of dy and both
+// products, chunk by chunk of samples), counted as two products.
+// Run: npx tsc -p tsconfig.build.json && node dist/bench/conv.js [simd|scalar] [--wasm FILE]
+// (--wasm: measure another build of the module, e.g. a baseline, the same way.)
+import { readFileSync } from "node:fs";
 import * as E from "fp-ts/lib/Either.js";
 import { instantiateSync, type Isa } from "../src/kernels/module.js";
 import { WasmBackend, type WasmBuffer } from "../src/backend/wasm.js";
@@ -14,8 +18,9 @@ import type { ConvGeometry } from "../src/backend/backend.js";
 import { key } from "../src/random/index.js";
 
 const batch = 128;
-const isa = (process.argv[2] ?? "simd") as Isa;
-const loaded = instantiateSync(undefined, { isa });
+const isa = (process.argv.find((a) => a === "simd" || a === "scalar") ?? "simd") as Isa;
+const wasmAt = process.argv.indexOf("--wasm");
+const loaded = instantiateSync(wasmAt > 0 ? readFileSync(process.argv[wasmAt + 1]!) : undefined, { isa });
 if (E.isLeft(loaded)) throw loaded.left;
 const be = new WasmBackend(loaded.right);
 
@@ -88,7 +93,5 @@ for (const layer of [
   console.log(`ConvTranspose2d ${ih}x${iw}x${ci} -> ${oh}x${ow}x${co} (${g.kh}x${g.kw} s${g.strideH} same): GEMM ${rows} x ${ci} x ${K}`);
   report("GEMM alone", flops, () => be.gemm(false, false, rows, K, ci, 1, x, ci, w!, K, 0, cols, K), () => {});
   report("forward", flops, () => layer.forward(be, [w!, b!], batch, x, y, cols), () => be.col2im(g, cols, y));
-  report("backward-input", flops, () => { be.im2col(g, dy, cols); be.gemm(false, true, rows, ci, K, 1, cols, K, w!, K, 0, dx, ci); },
-    () => be.im2col(g, dy, cols));
-  report("backward-filter", flops, () => { convFilterGrad(be, g, ci, x, cols, gw); be.colSum(batch * oh * ow, co, dy, co, 0, gb); }, () => {});
+  report("backward (both)", 2 * flops, () => layer.backward(be, [w!, b!], [gw, gb], batch, x, y, dy, dx, cols), () => be.im2col(g, dy, cols));
 }

@@ -14,13 +14,28 @@
  *
  * Forward: cols = x W ([batch * h * w, out * kh * kw]); y = col2im(cols) (+ b).
  * Backward: cols = im2col(dy); dW = x^T cols; db = sums of dy over batch and pixels; dx = cols W^T.
+ * Both run over chunks of samples whose columns fit in cache (CHUNK_FLOATS), dW summed chunk by
+ * chunk: the whole batch's column matrix would be written to memory and read back (29 MB for
+ * the conv VAE's 14x14x64 -> 28x28x32 layer at batch 128).
  */
 import type { Backend, Buffer, ConvGeometry } from "../backend/backend.js";
 import type { Key } from "../random/index.js";
 import { checkFeatures, ConfigError, type Layer, type ParamSpec } from "./layer.js";
 import { initSchemes, type InitScheme } from "./init.js";
 import { convTransposeGeometry, withBatch, type ConvTransposeOptions, type ImageShape, type Pair } from "./conv-geometry.js";
-import { colsSize, convAdjoint, convApply, convFilterGrad, convInit, isPointwise, markWorkspace } from "./conv2d.js";
+import { colsSize, convAdjoint, convInit, isPointwise, markWorkspace } from "./conv2d.js";
+
+/**
+ * Samples per chunk: forward and backward run sample chunks whose column matrix fits in about
+ * this many floats (512 KiB, half a typical L2), so the GEMM writes (or im2col writes) the
+ * columns and col2im (or the GEMMs) read them back from cache, not from memory. For the conv
+ * VAE's 14x14x64 -> 28x28x32 layer the whole batch's columns are 29 MB.
+ */
+const CHUNK_FLOATS = 1 << 17;
+function chunkSamples(g: ConvGeometry, batch: number): number {
+  const perSample = colsSize(g, 1);
+  return Math.max(1, Math.min(batch, Math.floor(CHUNK_FLOATS / Math.max(1, perSample))));
+}
 
 export interface ConvTranspose2dConfig extends ConvTransposeOptions {
   /** [height, width, channels] of one input image. */
@@ -75,9 +90,12 @@ export class ConvTranspose2d implements Layer {
       this.outChannels * kk, this.inChannels * kk);
   }
 
-  /** The column matrix: batch * h * w * out * kh * kw numbers (0 when pointwise). */
+  /**
+   * The column matrix of one chunk of samples (0 when pointwise): h * w * out * kh * kw numbers
+   * a sample, for as many samples as fit in 2^17 numbers (at least one, at most the batch).
+   */
   workspace(batch: number): number {
-    return isPointwise(this.geometry) ? 0 : colsSize(this.geometry, batch);
+    return isPointwise(this.geometry) ? 0 : colsSize(this.geometry, chunkSamples(this.geometry, batch));
   }
 
   forward<B extends Buffer>(be: Backend<B>, p: readonly B[], batch: number, x: B, y: B, ws?: B): void {
@@ -85,7 +103,17 @@ export class ConvTranspose2d implements Layer {
     const need = this.workspace(batch);
     const cols = isPointwise(g) ? null : ws ?? be.alloc(need);
     if (ws) markWorkspace(ws, null);
-    convAdjoint(be, g, this.inChannels, p[0]!, x, y, cols);
+    if (!cols) {
+      convAdjoint(be, g, this.inChannels, p[0]!, x, y, null);
+    } else {
+      // Chunk by chunk of samples: the chunk's columns stay in cache between the GEMM and col2im.
+      const step = chunkSamples(g, batch), nIn = this.inFeatures, nOut = this.outFeatures;
+      for (let b0 = 0; b0 < batch; b0 += step) {
+        const nb = Math.min(step, batch - b0), gc = withBatch(this.geometry, nb);
+        convAdjoint(be, gc, this.inChannels, p[0]!, be.view(x, b0 * nIn, nb * nIn), be.view(y, b0 * nOut, nb * nOut),
+          be.view(cols, 0, colsSize(gc, nb)));
+      }
+    }
     if (this.bias) be.biasAdd(batch * g.h * g.w, this.outChannels, p[1]!, y, this.outChannels);
     if (cols && cols !== ws) be.free(cols);
   }
@@ -97,12 +125,21 @@ export class ConvTranspose2d implements Layer {
     const cols = isPointwise(g) ? null : ws ?? be.alloc(need);
     if (ws) markWorkspace(ws, null);
     const ci = this.inChannels, K = g.c * g.kh * g.kw;
-    // cols = im2col(dy): the adjoint convolution's column matrix (dy itself when pointwise).
-    if (cols) be.im2col(g, dy, cols);
-    const a = cols ?? dy;
-    convFilterGrad(be, g, ci, x, a, gr[0]!);
+    // Per chunk of samples: cols = im2col(dy) (the adjoint convolution's column matrix; dy
+    // itself when pointwise), gw (+)= x^T cols (the first chunk writes, later ones add), and
+    // dx = cols W^T; the chunk's columns stay in cache for both products.
+    const step = cols ? chunkSamples(g, batch) : Math.max(1, batch), nIn = this.inFeatures, nOut = this.outFeatures;
+    for (let b0 = 0; b0 < batch; b0 += step) {
+      const nb = Math.min(step, batch - b0), gc = withBatch(this.geometry, nb);
+      const rows = nb * g.oh * g.ow;
+      const dyc = be.view(dy, b0 * nOut, nb * nOut);
+      let a = dyc;
+      if (cols) { a = be.view(cols, 0, colsSize(gc, nb)); be.im2col(gc, dyc, a); }
+      be.gemm(true, false, ci, K, rows, 1, be.view(x, b0 * nIn, nb * nIn), ci, a, K, b0 === 0 ? 0 : 1, gr[0]!, K);
+      if (dx) be.gemm(false, true, rows, ci, K, 1, a, K, p[0]!, K, 0, be.view(dx, b0 * nIn, nb * nIn), ci);
+    }
+    if (batch === 0) be.gemm(true, false, ci, K, 0, 1, x, ci, dy, K, 0, gr[0]!, K); // no samples: gw = 0
     if (this.bias) be.colSum(batch * g.h * g.w, this.outChannels, dy, this.outChannels, 0, gr[1]!);
-    if (dx) be.gemm(false, true, batch * g.oh * g.ow, ci, K, 1, a, K, p[0]!, K, 0, dx, ci);
     if (cols && cols !== ws) be.free(cols);
   }
 }

@@ -416,5 +416,33 @@ describe("wasm backends agree with the float64 backend on the conv layers", () =
       ];
       layers.forEach((layer, i) => compare(be, layer, 2, 40 + i));
     });
+
+    it(`${be.name}: ConvTranspose2d over several sample chunks (columns of 225 KB a sample: chunks of 2)`, () => {
+      compare(be, new ConvTranspose2d({ input: [14, 14, 64], outChannels: 32, kernel: 3, stride: 2, padding: "same" }), 5, 60);
+      compare(be, new ConvTranspose2d({ input: [9, 9, 40], outChannels: 200, kernel: [3, 2], stride: 1, padding: 1 }), 3, 61);
+    });
   }
+});
+
+describe("ConvTranspose2d in sample chunks", () => {
+  it("equals the layer run sample by sample (outputs, input gradients; weight gradients summed), float64", () => {
+    // Columns of 56,448 and 97,200 floats a sample: chunks of 2 samples and of 1 (2^17 floats each at most).
+    for (const [layer, batch] of [
+      [new ConvTranspose2d({ input: [14, 14, 64], outChannels: 32, kernel: 3, stride: 2, padding: "same" }), 5],
+      [new ConvTranspose2d({ input: [9, 9, 40], outChannels: 200, kernel: [3, 2], stride: 1, padding: 1 }), 3],
+    ] as const) {
+      const params = layerParams(layer, 70);
+      const x = normalF64(key(71), batch * layer.inFeatures), dy = normalF64(key(72), batch * layer.outFeatures);
+      const whole = runLayer(ref, layer, batch, params, x, dy);
+      const nIn = layer.inFeatures, nOut = layer.outFeatures;
+      const grads = params.map((p) => new Float64Array(p.length));
+      for (let b = 0; b < batch; b++) {
+        const one = runLayer(ref, layer, 1, params, x.subarray(b * nIn, (b + 1) * nIn), dy.subarray(b * nOut, (b + 1) * nOut));
+        expect(worstError(whole.y.subarray(b * nOut, (b + 1) * nOut), one.y, 1e-12, 1e-12)).toBeLessThanOrEqual(1);
+        expect(worstError(whole.dx.subarray(b * nIn, (b + 1) * nIn), one.dx, 1e-12, 1e-12)).toBeLessThanOrEqual(1);
+        one.grads.forEach((g, i) => g.forEach((v, j) => { grads[i]![j]! += v; }));
+      }
+      grads.forEach((g, i) => expect(worstError(whole.grads[i]!, g, 1e-9, 1e-9)).toBeLessThanOrEqual(1));
+    }
+  });
 });
