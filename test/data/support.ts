@@ -24,3 +24,11 @@ export function right<A>(e: E.Either<DataError, A>): A {
   if (E.isLeft(e)) throw e.left;
   return e.right;
 }
+
+/** Index of the first difference of two byte arrays (-1 when equal): much faster than toEqual on 600,000 values. */
+export function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
+export const expectBytes = (a: ArrayLike<number>, b: ArrayLike<number>): void => expect(firstDifference(a, b)).toBe(-1);

@@ -6,7 +6,7 @@
 // range, where relative precision is lost (e.g. sigmoid(-100) ~ 3.7e-44).
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { builds, f32, get, put, type Loaded, prng } from "./harness.js";
+import { builds, f32, get, put, type Loaded, prng, worstBound } from "./harness.js";
 import { Activation, type Ptr } from "../../src/kernels/exports.js";
 import * as ref from "../../src/kernels/reference/activations.js";
 
@@ -27,17 +27,6 @@ function inputs(rand: () => number, n: number): Float64Array {
   }));
 }
 
-function worstBound(a: ArrayLike<number>, e: ArrayLike<number>, bound: ArrayLike<number>): number {
-  if (a.length !== e.length) return Infinity;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = e[i]!;
-    if (Number.isNaN(x) !== Number.isNaN(y)) return Infinity;
-    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
-    worst = Math.max(worst, Math.abs(x - y) / bound[i]!);
-  }
-  return worst;
-}
 const ulps = (want: Float64Array, k: number) => Array.from(want, (r) => k * U * Math.abs(r) + TINY);
 
 function scoped<T>(m: Loaded, body: (put: (v: ArrayLike<number>) => Ptr) => T): T {

@@ -7,7 +7,7 @@
 // - sum_squares (f64 result): |k - r| <= (n + 1) 2^-52 r.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { builds, f32, get, put, type Loaded, prng } from "./harness.js";
+import { builds, f32, get, put, type Loaded, prng, worstBound } from "./harness.js";
 import * as ref from "../../src/kernels/reference/elementwise.js";
 import type { Ptr } from "../../src/kernels/exports.js";
 
@@ -21,18 +21,6 @@ function values(rand: () => number, n: number): Float64Array {
   return f32(Array.from({ length: n }, () => (rand() < 0.5 ? -1 : 1) * 10 ** (4 * rand() - 2)));
 }
 
-/** Largest |a - e| / bound (0 where equal, Infinity where NaN-ness differs): <= 1 passes. */
-function worstBound(a: ArrayLike<number>, e: ArrayLike<number>, bound: ArrayLike<number>): number {
-  if (a.length !== e.length) return Infinity;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = e[i]!;
-    if (Number.isNaN(x) !== Number.isNaN(y)) return Infinity;
-    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
-    worst = Math.max(worst, Math.abs(x - y) / bound[i]!);
-  }
-  return worst;
-}
 
 /** Runs body with a put() whose blocks are released afterwards. */
 function scoped<T>(m: Loaded, body: (put: (v: ArrayLike<number>) => Ptr) => T): T {

@@ -61,3 +61,16 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Largest |a - e| / bound (0 where equal, Infinity where NaN-ness differs): <= 1 passes. */
+export function worstBound(a: ArrayLike<number>, e: ArrayLike<number>, bound: ArrayLike<number>): number {
+  if (a.length !== e.length) return Infinity;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = e[i]!;
+    if (Number.isNaN(x) !== Number.isNaN(y)) return Infinity;
+    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
+    worst = Math.max(worst, Math.abs(x - y) / bound[i]!);
+  }
+  return worst;
+}

@@ -8,7 +8,7 @@
 //   (KL, reparam, dlogvar); 2^-146 absolute for f32 subnormal results.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { builds, f32, get, put, type Loaded, prng } from "./harness.js";
+import { builds, f32, get, put, type Loaded, prng, worstBound } from "./harness.js";
 import type { Ptr } from "../../src/kernels/exports.js";
 import * as ref from "../../src/kernels/reference/losses.js";
 
@@ -25,17 +25,6 @@ function gauss(rand: () => number): () => number {
 const uniform = (rand: () => number, n: number, lo: number, hi: number) =>
   f32(Array.from({ length: n }, () => lo + (hi - lo) * rand()));
 
-function worstBound(a: ArrayLike<number>, e: ArrayLike<number>, bound: ArrayLike<number>): number {
-  if (a.length !== e.length) return Infinity;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = e[i]!;
-    if (Number.isNaN(x) !== Number.isNaN(y)) return Infinity;
-    if (x === y) continue;
-    worst = Math.max(worst, Math.abs(x - y) / bound[i]!);
-  }
-  return worst;
-}
 const rel = (want: ArrayLike<number>, k: number) => Array.from(want, (r) => k * U * Math.abs(r) + TINY);
 
 function scoped<T>(m: Loaded, body: (put: (v: ArrayLike<number>) => Ptr) => T): T {
