@@ -1,12 +1,15 @@
-// Compiles assembly/ into build/latent.{relaxed,simd,scalar}.wasm with asc, then embeds the
-// three modules as base64 in src/kernels/generated/wasm-modules.ts so that init() needs no file system
+// Compiles assembly/ into build/latent.{relaxed,simd,scalar}.wasm (each with its own memory)
+// and build/latent.{simd,relaxed}-shared.wasm (importing a shared memory, for the thread pool)
+// with asc, then embeds the five modules as base64 in src/kernels/generated/wasm-modules.ts so that init() needs no file system
 // or fetch and works in every runtime. Skips the work when no input is newer than outputs.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
-const targets = ["relaxed", "simd", "scalar"];
+const targets = ["relaxed", "simd", "scalar", "simd-shared", "relaxed-shared"];
+/** "simd-shared" -> "simdShared". */
+const camel = (t) => t.replace(/-(\w)/g, (_, c) => c.toUpperCase());
 const embedded = join(root, "src/kernels/generated/wasm-modules.ts");
 const inputs = [join(root, "asconfig.json"), join(root, "scripts/build-wasm.mjs"),
   ...readdirSync(join(root, "assembly")).map((f) => join(root, "assembly", f))];
@@ -25,8 +28,8 @@ if (!upToDate || process.argv.includes("--force")) {
     "// The compiled kernel modules, base64-encoded."];
   for (const target of targets) {
     const bytes = readFileSync(join(root, `build/latent.${target}.wasm`));
-    lines.push(`export const ${target}Base64 = "${bytes.toString("base64")}";`);
-    lines.push(`export const ${target}Bytes = ${bytes.length};`);
+    lines.push(`export const ${camel(target)}Base64 = "${bytes.toString("base64")}";`);
+    lines.push(`export const ${camel(target)}Bytes = ${bytes.length};`);
   }
   writeFileSync(embedded, lines.join("\n") + "\n");
 }

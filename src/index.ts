@@ -20,6 +20,7 @@ export * as nn from "./nn/index.js";
 export * as io from "./io/index.js";
 export * as analysis from "./analysis/index.js";
 export * as viz from "./viz/index.js";
+export * as parallel from "./parallel/index.js";
 export { tensor, zeros, toTensor, ShapeError, type Tensor, type TensorLike } from "./tensor/tensor.js";
 export type { Params } from "./nn/params.js";
 export type { Backend } from "./backend/backend.js";

@@ -10,7 +10,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
 import type { KernelExports } from "./exports.js";
-import { relaxedBase64, scalarBase64, simdBase64 } from "./generated/wasm-modules.js";
+import { relaxedBase64, relaxedSharedBase64, scalarBase64, simdBase64, simdSharedBase64 } from "./generated/wasm-modules.js";
 
 export type Isa = "relaxed" | "simd" | "scalar";
 
@@ -62,7 +62,20 @@ export function relaxedSimdSupported(): boolean {
 const base64: Record<Isa, string> = { relaxed: relaxedBase64, simd: simdBase64, scalar: scalarBase64 };
 
 export function embeddedBytes(isa: Isa): Uint8Array<ArrayBuffer> {
-  const text = atob(base64[isa]);
+  return decode(base64[isa]);
+}
+
+/**
+ * The shared-memory builds (asconfig targets "simd-shared", "relaxed-shared"): the same kernels,
+ * importing their memory as env.memory, shared, so that several instances (one per thread)
+ * compute on one memory. Used by the thread pool (src/parallel).
+ */
+export function embeddedSharedBytes(isa: "simd" | "relaxed"): Uint8Array<ArrayBuffer> {
+  return decode(isa === "simd" ? simdSharedBase64 : relaxedSharedBase64);
+}
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(b64);
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   return bytes;
@@ -73,7 +86,7 @@ export interface LoadOptions {
   readonly isa?: Isa | "auto";
 }
 
-function chooseIsa(options: LoadOptions): E.Either<KernelLoadError, Isa> {
+export function chooseIsa(options: LoadOptions): E.Either<KernelLoadError, Isa> {
   const wanted = options.isa ?? "auto";
   if (wanted === "auto") return E.right(relaxedSimdSupported() ? "relaxed" : simdSupported() ? "simd" : "scalar");
   if (wanted === "relaxed" && !relaxedSimdSupported()) {
@@ -86,7 +99,7 @@ function chooseIsa(options: LoadOptions): E.Either<KernelLoadError, Isa> {
   return E.right(wanted);
 }
 
-function fromInstance(isa: Isa, instance: WebAssembly.Instance): E.Either<KernelLoadError, KernelModule> {
+export function fromInstance(isa: Isa, instance: WebAssembly.Instance): E.Either<KernelLoadError, KernelModule> {
   const exports = instance.exports as unknown as KernelExports;
   if (!(exports.memory instanceof WebAssembly.Memory) || typeof exports.gemm_f32 !== "function") {
     return E.left(new KernelLoadError("the WebAssembly module is not a latent kernel module (missing memory or gemm_f32)"));

@@ -5,7 +5,10 @@
  * with those keys gives. Yields to the event loop between batches so that an AbortSignal can fire.
  */
 import { defaultBackend } from "../backend/default.js";
-import type { WasmBuffer } from "../backend/wasm.js";
+import type { WasmBackend, WasmBuffer } from "../backend/wasm.js";
+import type { Spawn } from "../parallel/pool.js";
+import { startThreads } from "../parallel/start.js";
+import type { ThreadedBackend } from "../parallel/threaded.js";
 import type { LossMetrics, Model } from "../models/model.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { foldIn, type Key } from "../random/index.js";
@@ -51,6 +54,15 @@ export interface FitOptions {
   readonly onEpoch?: (metrics: EpochMetrics, state: () => TrainState) => void | Promise<void>;
   /** Clock for samples/s, in milliseconds (default: performance.now). */
   readonly now?: () => number;
+  /**
+   * Threads to train on (default 1). With more, fit starts a pool (src/parallel) for the run and
+   * closes it at the end; the results are the same bits for any count. Ignored when `backend` is given.
+   */
+  readonly threads?: number;
+  /** How the pool starts workers (default: Web Workers where the runtime has them; Node: nodeSpawn from latent/node). */
+  readonly spawn?: Spawn;
+  /** The backend to train on (default: the one init() set), e.g. a pool from parallel.startThreads. */
+  readonly backend?: WasmBackend;
 }
 
 export interface FitResult {
@@ -62,10 +74,22 @@ export interface FitResult {
 const YIELD_MS = 50;
 
 export async function fit(model: Model, optimizer: Optimizer, o: FitOptions): Promise<FitResult> {
-  const be = defaultBackend();
   for (const [name, v] of [["epochs", o.epochs], ["startEpoch", o.startEpoch ?? 0]] as const) {
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`fit: ${name} must be a non-negative integer, got ${v}`);
   }
+  let pool: ThreadedBackend | null = null;
+  if (!o.backend && (o.threads ?? 1) !== 1) {
+    // The same kernel build as the default backend, so that the thread count changes no bit.
+    pool = await startThreads({ threads: o.threads, spawn: o.spawn, isa: defaultBackend().module.isa });
+  }
+  try {
+    return await fitOn(pool ?? o.backend ?? defaultBackend(), model, optimizer, o);
+  } finally {
+    pool?.close();
+  }
+}
+
+async function fitOn(be: WasmBackend, model: Model, optimizer: Optimizer, o: FitOptions): Promise<FitResult> {
   const now = o.now ?? (() => performance.now());
   const trainers = new Map<number, Trainer<WasmBuffer>>();
   let current: Trainer<WasmBuffer> | null = null;

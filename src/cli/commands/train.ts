@@ -6,6 +6,7 @@
  * keys and data order).
  */
 import { mkdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { init } from "../../backend/default.js";
 import { features, splitBatches, splitTensor, type Dataset } from "../../data/dataset.js";
@@ -19,6 +20,8 @@ import { key, split, type Key } from "../../random/index.js";
 import { fit, initState, type EpochMetrics, type TrainState } from "../../train/index.js";
 import { int, intList, num, oneOf, parse, str, UsageError, type Options } from "../args.js";
 import { orThrow } from "../errors.js";
+import { startThreads, type ThreadedBackend } from "../../parallel/index.js";
+import { nodeSpawn } from "../../parallel/node/spawn.js";
 import { writePictures } from "../pictures.js";
 import { progress } from "../progress.js";
 import type { Io } from "../io.js";
@@ -44,6 +47,7 @@ export const trainOptions: Options = {
   "checkpoint-every": { type: "string", default: "1" },
   limit: { type: "string" },
   isa: { type: "string", default: "auto" },
+  threads: { type: "string" },
 };
 
 export const trainHelp = `latent train [options]
@@ -70,7 +74,8 @@ export const trainHelp = `latent train [options]
   --resume FILE                    continue from a checkpoint; model and training flags come from the file
   --checkpoint-every 1             write checkpoint.safetensors every N epochs (default 1)
   --limit N                        use at most N training samples
-  --isa auto|relaxed|simd|scalar   kernel module (default auto)`;
+  --isa auto|relaxed|simd|scalar   kernel module (default auto)
+  --threads N                      threads to train on (default: every core); any N gives the same bits`;
 
 /** What a run stores in the file's "latent.training" metadata; enough to resume it. */
 export interface TrainingConfig {
@@ -114,6 +119,7 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
   const epochs = given.has("epochs") || defaults.epochs === undefined ? int(values, "epochs", 0, 1_000_000) : defaults.epochs;
   const checkpointEvery = int(values, "checkpoint-every", 1);
   const isa = oneOf(values, "isa", ["auto", "relaxed", "simd", "scalar"] as const);
+  if (values.threads !== undefined) int(values, "threads", 1, 256);
 
   const resume = str(values, "resume");
   if (resume) {
@@ -157,6 +163,17 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
 async function run(model: Model, config: TrainingConfig, resumed: TrainState | null, ds: Dataset,
   values: Record<string, unknown>, checkpointEvery: number, isa: "auto" | "relaxed" | "simd" | "scalar", io: Io, defaultOut?: string): Promise<void> {
   const module = await init({ isa });
+  const threads = values.threads === undefined ? availableParallelism() : int(values, "threads", 1, 256);
+  const backend = await startThreads({ threads, spawn: nodeSpawn, isa: module.isa });
+  try {
+    await trainOn(backend, module.isa, model, config, resumed, ds, values, checkpointEvery, io, defaultOut);
+  } finally {
+    backend.close();
+  }
+}
+
+async function trainOn(backend: ThreadedBackend, isa: string, model: Model, config: TrainingConfig, resumed: TrainState | null, ds: Dataset,
+  values: Record<string, unknown>, checkpointEvery: number, io: Io, defaultOut?: string): Promise<void> {
   const d = features(ds);
   const out = str(values, "out") ?? defaultOut ?? join("runs", `${model.spec.kind}-${ds.name.replace(/[^\w.-]+/g, "_")}-seed${config.seed}`);
   await mkdir(out, { recursive: true });
@@ -179,7 +196,7 @@ async function run(model: Model, config: TrainingConfig, resumed: TrainState | n
   const spec = model.spec;
   const shape = spec.arch === "conv" ? `conv ${spec.imageShape.join("x")}-c${spec.channels.join("-")}-${spec.hidden.join("-")}-${spec.latent}`
     : `${spec.input}-${spec.hidden.join("-")}-${spec.latent}`;
-  io.out(`training a ${spec.kind} (${shape}, ${model.layout.total} parameters) on ${ds.name}: ${trainSplit.n} train, ${ds.test.n} test samples; kernels: ${module.isa}`);
+  io.out(`training a ${spec.kind} (${shape}, ${model.layout.total} parameters) on ${ds.name}: ${trainSplit.n} train, ${ds.test.n} test samples; kernels: ${isa}, ${backend.threads} thread${backend.threads === 1 ? "" : "s"}${backend.singleThreadReason ? ` (${backend.singleThreadReason})` : ""}`);
   const bar = progress(config.epochs, io.tty, io.out);
   const save = (file: string, s: TrainState, epochsDone: number) => orThrow(saveModel(join(out, file), {
     spec: model.spec, params: s.params, normalization, optState: s.opt, transform: opt.transform.name,
@@ -187,7 +204,7 @@ async function run(model: Model, config: TrainingConfig, resumed: TrainState | n
   }));
   let epochStart = 0;
   const result = await fit(model, opt, {
-    state: state0, epochs: config.epochs, startEpoch: config.epochsDone, key: kFit,
+    state: state0, epochs: config.epochs, startEpoch: config.epochsDone, key: kFit, backend,
     data: (epoch) => { bar.startEpoch(epoch, batchesPerEpoch); epochStart = performance.now(); return splitBatches(trainSplit, d, { batchSize: config.batch, key: kData })(epoch); },
     validation: { x: testX, key: kTest },
     onBatch: (info) => bar.batch(info, ((info.batch + 1) * config.batch) / Math.max((performance.now() - epochStart) / 1000, 1e-9)),

@@ -1,0 +1,160 @@
+/**
+ * A pool of kernel workers over one shared WebAssembly.Memory. The host thread is worker 0:
+ * `run(calls)` gives calls[1..] to the workers, runs calls[0] itself, and returns when all are
+ * done (spinning: the parts are sized to finish together, and a browser's main thread may not
+ * block). A call is a kernel export and its arguments: the workers know nothing of the library,
+ * only the module's exports by name (see worker-loop.ts for the control block).
+ */
+import type { KernelExports } from "../kernels/exports.js";
+import { workerLoop, type WorkerInit } from "./worker-loop.js";
+
+/** A started worker, whatever the runtime: see spawn-web.ts and node/spawn.ts. */
+export interface WorkerHandle {
+  postMessage(message: unknown): void;
+  onMessage(handler: (message: unknown) => void): void;
+  onError(handler: (error: unknown) => void): void;
+  terminate(): void;
+}
+
+/** Starts a worker that runs `loop(post, listen)` from the loop's source text. */
+export type Spawn = (loopSource: string) => WorkerHandle;
+
+export class WorkerError extends Error {
+  override readonly name = "WorkerError";
+}
+
+/** The control block's layout (repeated inside workerLoop, which may not import it). */
+export const controlLayout = { GEN: 0, DONE: 1, STOP: 2, FAILED: 3, SLOT0: 4, SLOT: 24, ERROR_CHARS: 256 } as const;
+const { GEN, DONE, STOP, FAILED, SLOT0, SLOT, ERROR_CHARS } = controlLayout;
+const MAX_ARGS = SLOT - 3;
+
+export interface Call {
+  readonly fn: keyof KernelExports & string;
+  readonly args: readonly number[];
+}
+
+/** A worker that gives no sign of life for this long is taken for dead (a crash, not slowness). */
+const STALL_MS = 120_000;
+
+export class Pool {
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly index = new Map<string, number>();
+  private closed = false;
+  private terminated = false;
+
+  private constructor(
+    readonly threads: number,
+    private readonly workers: readonly WorkerHandle[],
+    control: SharedArrayBuffer,
+    private readonly host: KernelExports,
+    names: readonly string[],
+  ) {
+    this.i32 = new Int32Array(control);
+    this.f64 = new Float64Array(control);
+    names.forEach((n, i) => this.index.set(n, i));
+  }
+
+  /**
+   * Starts threads - 1 workers on `module` (a shared-memory kernel module) and `memory`, the
+   * host's own instance being `host`. Resolves when every worker has instantiated the module.
+   */
+  static async start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, host: KernelExports,
+    spawn: Spawn, spinMs = 2): Promise<Pool> {
+    const names = WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => e.name);
+    const errorAt = SLOT0 + threads * SLOT;
+    const control = new SharedArrayBuffer(8 * (errorAt + ERROR_CHARS));
+    const source = workerLoop.toString();
+    const workers: WorkerHandle[] = [];
+    try {
+      await Promise.all(Array.from({ length: threads - 1 }, (_, i) => new Promise<void>((resolve, reject) => {
+        const w = spawn(source);
+        workers.push(w);
+        w.onError((e) => reject(new WorkerError(`kernel worker ${i + 1} failed to start: ${String(e)}`)));
+        w.onMessage((m) => {
+          const msg = m as { ready?: number; error?: string };
+          if (msg.ready === i + 1) resolve();
+          else if (msg.error !== undefined) reject(new WorkerError(`kernel worker ${i + 1}: ${msg.error}`));
+        });
+        const init: WorkerInit = { module, memory, control, index: i + 1, names, spinMs, errorAt };
+        w.postMessage(init);
+      })));
+    } catch (e) {
+      for (const w of workers) w.terminate();
+      throw e;
+    }
+    return new Pool(threads, workers, control, host, names);
+  }
+
+  /** Runs calls[0] on this thread and calls[i] on worker i (at most `threads` calls; missing ones idle). */
+  run(calls: readonly Call[]): number[] {
+    if (this.closed) throw new WorkerError("the thread pool is closed");
+    if (calls.length > this.threads) throw new WorkerError(`${calls.length} calls for ${this.threads} threads`);
+    const { i32, f64 } = this;
+    for (let w = 1; w < this.threads; w++) {
+      const base = SLOT0 + w * SLOT;
+      const call = calls[w];
+      if (!call) { f64[base] = -1; continue; }
+      const fn = this.index.get(call.fn);
+      if (fn === undefined) throw new WorkerError(`the kernel module has no export ${call.fn}`);
+      if (call.args.length > MAX_ARGS) throw new WorkerError(`${call.fn}: more than ${MAX_ARGS} arguments`);
+      f64[base] = fn;
+      f64[base + 1] = call.args.length;
+      for (let i = 0; i < call.args.length; i++) f64[base + 2 + i] = call.args[i]!;
+    }
+    const workers = this.threads - 1;
+    Atomics.store(i32, DONE, 0);
+    Atomics.add(i32, GEN, 1); // publishes the slots written above
+    Atomics.notify(i32, GEN);
+    const results = new Array<number>(calls.length).fill(0);
+    const first = calls[0];
+    let error: unknown = null;
+    if (first) {
+      try {
+        const f = this.host[first.fn] as unknown as (...a: number[]) => number | undefined;
+        const r = f(...first.args);
+        results[0] = typeof r === "number" ? r : 0;
+      } catch (e) { error = e; }
+    }
+    this.waitDone(workers);
+    const failed = Atomics.load(i32, FAILED);
+    if (failed !== 0) {
+      this.closed = true;
+      throw new WorkerError(`kernel worker ${failed - 1} failed: ${this.errorText()}`);
+    }
+    if (error !== null) throw error;
+    for (let w = 1; w < calls.length; w++) results[w] = f64[SLOT0 + w * SLOT + SLOT - 1]!;
+    return results;
+  }
+
+  private waitDone(workers: number): void {
+    const { i32 } = this;
+    let spins = 0, start = 0;
+    while (Atomics.load(i32, DONE) < workers) {
+      if (++spins % 4096 !== 0) continue;
+      const now = performance.now();
+      if (start === 0) start = now;
+      else if (now - start > STALL_MS) {
+        this.closed = true;
+        throw new WorkerError(`kernel workers did not finish within ${STALL_MS / 1000} s; the pool is closed`);
+      }
+    }
+  }
+
+  private errorText(): string {
+    const at = SLOT0 + this.threads * SLOT;
+    let s = "";
+    for (let i = 0; i < ERROR_CHARS && this.f64[at + i] !== 0; i++) s += String.fromCharCode(this.f64[at + i]!);
+    return s;
+  }
+
+  /** Stops and terminates the workers; the pool cannot run again. */
+  close(): void {
+    if (this.terminated) return;
+    this.terminated = this.closed = true;
+    Atomics.store(this.i32, STOP, 1);
+    Atomics.add(this.i32, GEN, 1);
+    Atomics.notify(this.i32, GEN);
+    for (const w of this.workers) w.terminate();
+  }
+}

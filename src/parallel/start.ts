@@ -1,0 +1,91 @@
+/**
+ * Starting the kernels on several threads. `startThreads({ threads })` compiles the
+ * shared-memory kernel module, makes one shared WebAssembly.Memory, instantiates the module on
+ * this thread and in threads - 1 workers, and returns a ThreadedBackend to train on
+ * (`train.fit(..., { backend })`, or `fit(..., { threads })`, which does this itself).
+ *
+ * It falls back to one thread, saying why in `singleThreadReason`, where the runtime lacks
+ * SharedArrayBuffer (browsers without cross-origin isolation), WebAssembly threads or SIMD, or a
+ * way to start workers (pass `spawn`; Node's is `nodeSpawn` from latent/node). The results are
+ * the same bits either way.
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { chooseIsa, embeddedSharedBytes, fromInstance, instantiate, type Isa } from "../kernels/module.js";
+import { Pool, WorkerError, type Spawn } from "./pool.js";
+import { ThreadedBackend, type CutSizes } from "./threaded.js";
+import { webSpawn } from "./spawn-web.js";
+
+export interface ThreadsOptions {
+  /** Threads including this one (default: navigator.hardwareConcurrency where known, else 1). */
+  readonly threads?: number;
+  /** How to start a worker (default: Web Workers where globalThis.Worker exists). */
+  readonly spawn?: Spawn;
+  /** Kernel build, as for init() (default "auto": relaxed SIMD where it validates, else SIMD). */
+  readonly isa?: Isa | "auto";
+  /** Largest size the shared memory may grow to, in bytes (default 4 GiB, less where refused). */
+  readonly maximumBytes?: number;
+  /** How long an idle worker spins before it sleeps, in milliseconds (default 2). */
+  readonly spinMs?: number;
+  /** Sizes below which calls stay on this thread (see CutSizes). */
+  readonly cutSizes?: Partial<CutSizes>;
+}
+
+const PAGE = 65536;
+/** The shared modules declare at least this many pages (asconfig's initialMemory). */
+const INITIAL_PAGES = 16;
+
+export function defaultThreads(): number {
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return typeof n === "number" && Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+export async function startThreads(options: ThreadsOptions = {}): Promise<ThreadedBackend> {
+  const threads = options.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+    throw new RangeError(`threads must be an integer from 1 to 256, got ${threads}`);
+  }
+  const isa = chooseIsa({ isa: options.isa ?? "auto" });
+  if (E.isLeft(isa)) throw isa.left;
+  const single = async (reason: string | null): Promise<ThreadedBackend> => {
+    const loaded = await instantiate({ isa: isa.right })();
+    if (E.isLeft(loaded)) throw loaded.left;
+    return new ThreadedBackend(loaded.right, null, reason, options.cutSizes);
+  };
+  if (threads === 1) return single(null);
+  if (typeof SharedArrayBuffer === "undefined") return single("SharedArrayBuffer is not available (a browser page needs cross-origin isolation)");
+  if (isa.right === "scalar") return single("the runtime has no WebAssembly SIMD; the threaded kernels are SIMD builds");
+  const spawn = options.spawn ?? webSpawn();
+  if (!spawn) return single("no way to start workers here: pass `spawn` (in Node, nodeSpawn from latent/node)");
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile(embeddedSharedBytes(isa.right));
+  } catch (e) {
+    return single(`the runtime refused the shared-memory kernel module (${String(e)})`);
+  }
+  const memory = sharedMemory(options.maximumBytes);
+  if (!memory) return single("the runtime refused to create a shared WebAssembly.Memory");
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const host = fromInstance(isa.right, instance);
+  if (E.isLeft(host)) throw host.left;
+  let pool: Pool;
+  try {
+    pool = await Pool.start(threads, module, memory, host.right.exports, spawn, options.spinMs ?? 2);
+  } catch (e) {
+    if (e instanceof WorkerError) return single(e.message);
+    throw e;
+  }
+  return new ThreadedBackend(host.right, pool, null, options.cutSizes);
+}
+
+/** A shared memory with the largest maximum the runtime grants, from maximumBytes down to 256 MiB. */
+function sharedMemory(maximumBytes = 4 * 1024 ** 3): WebAssembly.Memory | null {
+  let pages = Math.min(65536, Math.max(INITIAL_PAGES, Math.floor(maximumBytes / PAGE)));
+  for (;;) {
+    try {
+      return new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: pages, shared: true });
+    } catch {
+      if (pages <= 4096) return null;
+      pages = Math.max(4096, pages >> 1);
+    }
+  }
+}
