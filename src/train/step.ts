@@ -4,7 +4,7 @@
  * fresh records. The key draws the VAE's noise; to match `fit`, pass foldIn(key, state.opt.count).
  */
 import { defaultBackend } from "../backend/default.js";
-import type { WasmBuffer } from "../backend/wasm.js";
+import type { WasmBackend, WasmBuffer } from "../backend/wasm.js";
 import type { Model } from "../models/model.js";
 import type { Params } from "../nn/params.js";
 import type { Optimizer } from "../optim/optimizer.js";
@@ -14,10 +14,11 @@ import { Trainer, type StepMetrics, type TrainState } from "./trainer.js";
 
 export type StepFn = (state: TrainState, batch: TensorLike, key: Key) => { state: TrainState; metrics: StepMetrics };
 
-export function step(model: Model, optimizer: Optimizer): StepFn {
+/** `backend`: where to compute (default: the one init() set), e.g. a pool from parallel.startThreads. */
+export function step(model: Model, optimizer: Optimizer, options: { readonly backend?: WasmBackend } = {}): StepFn {
   const trainers = new Map<number, Trainer<WasmBuffer>>();
   return (state, batch, key) => {
-    const be = defaultBackend();
+    const be = options.backend ?? defaultBackend();
     const rows = batch?.shape?.[0] ?? 0;
     let trainer = trainers.get(rows);
     if (!trainer || trainer.be !== be) {

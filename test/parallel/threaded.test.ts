@@ -16,9 +16,9 @@ import type { Params } from "../../src/nn/params.js";
 import { adam } from "../../src/optim/index.js";
 import { cut, startThreads, ThreadedBackend, WorkerError } from "../../src/parallel/index.js";
 import { nodeSpawn } from "../../src/parallel/node/spawn.js";
-import { key, uniform } from "../../src/random/index.js";
+import { foldIn, key, uniform } from "../../src/random/index.js";
 import { tensor } from "../../src/tensor/tensor.js";
-import { fit, initState } from "../../src/train/index.js";
+import { fit, initState, step } from "../../src/train/index.js";
 import { convCaseArb, geometryOf } from "../support/conv-arb.js";
 
 const loaded = instantiateSync(undefined, { isa: "simd" });
@@ -165,6 +165,19 @@ describe("training on several threads", () => {
       expect(await run(three)).toEqual(expected);
     });
   }
+
+  it("the pure step on a pool equals the step on one thread", () => {
+    const model = vae.mlp({ input: 50, hidden: [40], latent: 3 });
+    const opt = adam({ learningRate: 1e-2 });
+    const x = tensor(uniform(key(6), 16 * 50), [16, 50]);
+    const run = (backend: WasmBackend) => {
+      const stepFn = step(model, opt, { backend });
+      let state = initState(model.init(key(1)), opt);
+      for (let i = 0; i < 3; i++) ({ state } = stepFn(state, x, foldIn(key(2), i)));
+      return paramBits(state.params);
+    };
+    expect(run(two)).toEqual(run(one));
+  });
 
   it("fit({ threads: 2, spawn }) equals one thread with the default sizes", async () => {
     const model = vae.mlp({ input: 300, hidden: [200], latent: 4 });
