@@ -1,10 +1,16 @@
 // Losses, the Gaussian KL and the reparameterisation, over f32 arrays.
 // Forward kernels return sums as f64 and accumulate every term in f64. Backward kernels
 // write (or, where stated, accumulate into) f32 gradients, scaled by `scale`.
-// BCE uses only exp(-|x|), so it is finite for any finite logit.
+// BCE uses only exp(-|x|), so it is finite for any finite logit. On the SIMD builds its exp and
+// log1p are the f32 polynomials of simd-math.ts, on f32x4 lanes in the SIMD loops and on one
+// f32 in the tail loops, the same operations either way; the scalar build uses f32 libm. On
+// every build each backward element (and each forward term) is a function of that element's
+// inputs alone, bit for bit, wherever a caller splits the range.
 // The KL and reparameterisation kernels act on latent-sized arrays; they compute each element
 // in f64 with f64 libm (expm1 keeps the KL exact near lv = 0) and round once to f32, in one
 // scalar loop shared by both builds.
+
+import { expNegF32, expNegF32x4, log1pUnitF32, log1pUnitF32x4 } from "./simd-math";
 
 @inline function lo64(v: v128): v128 {
   return f64x2.promote_low_f32x4(v);
@@ -15,23 +21,20 @@
 @inline function hsum(a: v128): f64 {
   return f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
 }
-/** log1p(exp(-|x|)) per lane (SIMD build only). */
+/** log1p(exp(-|x|)) per lane: softTail1 on each lane, bit for bit. */
 @inline function softTail4(x: v128): v128 {
-  let r = f32x4.splat(0);
-  r = f32x4.replace_lane(r, 0, softTail1(f32x4.extract_lane(x, 0)));
-  r = f32x4.replace_lane(r, 1, softTail1(f32x4.extract_lane(x, 1)));
-  r = f32x4.replace_lane(r, 2, softTail1(f32x4.extract_lane(x, 2)));
-  return f32x4.replace_lane(r, 3, softTail1(f32x4.extract_lane(x, 3)));
+  return log1pUnitF32x4(expNegF32x4(f32x4.abs(x)));
 }
+/**
+ * log1p(exp(-|x|)): on the SIMD builds the polynomial of softTail4 on one value, for the loop
+ * tails; the scalar build has no lanes to match and keeps f32 libm (faster there, <= 1 ulp each).
+ */
 @inline function softTail1(x: f32): f32 {
-  return Mathf.log1p(Mathf.exp(-Mathf.abs(x)));
+  return ASC_FEATURE_SIMD ? log1pUnitF32(expNegF32(Mathf.abs(x))) : Mathf.log1p(Mathf.exp(-Mathf.abs(x)));
 }
-@inline function expNegAbs4(x: v128): v128 {
-  let r = f32x4.splat(0);
-  r = f32x4.replace_lane(r, 0, Mathf.exp(-Mathf.abs(f32x4.extract_lane(x, 0))));
-  r = f32x4.replace_lane(r, 1, Mathf.exp(-Mathf.abs(f32x4.extract_lane(x, 1))));
-  r = f32x4.replace_lane(r, 2, Mathf.exp(-Mathf.abs(f32x4.extract_lane(x, 2))));
-  return f32x4.replace_lane(r, 3, Mathf.exp(-Mathf.abs(f32x4.extract_lane(x, 3))));
+/** exp(-|x|): expNegF32x4 on one value on the SIMD builds (see softTail1), libm on the scalar build. */
+@inline function expNegAbs1(x: f32): f32 {
+  return ASC_FEATURE_SIMD ? expNegF32(Mathf.abs(x)) : Mathf.exp(-Mathf.abs(x));
 }
 
 // ---- binary cross-entropy with logits ----
@@ -76,7 +79,7 @@ export function bce_logits_backward_f32(n: i32, scale: f32, logits: usize, targe
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i << 2;
       const x = v128.load(logits + o), t = v128.load(target + o);
-      const e = expNegAbs4(x);
+      const e = expNegF32x4(f32x4.abs(x));
       const q = f32x4.div(e, f32x4.add(one, e));
       const d = v128.bitselect(f32x4.sub(f32x4.sub(one, t), q), f32x4.sub(q, t), f32x4.ge(x, zero));
       v128.store(dlogits + o, f32x4.mul(sc, d));
@@ -85,7 +88,7 @@ export function bce_logits_backward_f32(n: i32, scale: f32, logits: usize, targe
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const x = load<f32>(logits + o), t = load<f32>(target + o);
-    const e = Mathf.exp(-Mathf.abs(x));
+    const e = expNegAbs1(x);
     const q = e / (<f32>1 + e);
     store<f32>(dlogits + o, scale * (x >= 0 ? (<f32>1 - t) - q : q - t));
   }
