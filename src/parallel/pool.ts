@@ -1,9 +1,11 @@
 /**
- * A pool of kernel workers over one shared WebAssembly.Memory. The host thread is worker 0:
- * `run(calls)` gives calls[1..] to the workers, runs calls[0] itself, and returns when all are
- * done (spinning: the parts are sized to finish together, and a browser's main thread may not
- * block). A call is a kernel export and its arguments: the workers know nothing of the library,
- * only the module's exports by name (see worker-loop.ts for the control block).
+ * A pool of kernel workers over one shared WebAssembly.Memory. `run(calls)` publishes the calls
+ * and then claims them itself alongside the workers (whoever comes first takes the next call),
+ * so a worker that the scheduler has not run yet delays nothing: the host does its share. It
+ * returns when every call is done, spinning briefly and then sleeping in Atomics.wait where
+ * this thread may block (Node, workers), spinning only where it may not (a browser page).
+ * A call is a kernel export and its arguments: the workers know nothing of the library, only
+ * the module's exports by name (see worker-loop.ts for the control block).
  */
 import type { KernelExports } from "../kernels/exports.js";
 import { workerLoop, type WorkerInit } from "./worker-loop.js";
@@ -24,8 +26,12 @@ export class WorkerError extends Error {
 }
 
 /** The control block's layout (repeated inside workerLoop, which may not import it). */
-export const controlLayout = { GEN: 0, DONE: 1, STOP: 2, FAILED: 3, SLOT0: 4, SLOT: 24, ERROR_CHARS: 256 } as const;
-const { GEN, DONE, STOP, FAILED, SLOT0, SLOT, ERROR_CHARS } = controlLayout;
+export const controlLayout = { GEN: 0, DONE: 1, STOP: 2, FAILED: 3, NEXT: 4, COUNT: 5, SLOT0: 4, SLOT: 24, ERROR_CHARS: 256 } as const;
+const { GEN, DONE, STOP, FAILED, NEXT, COUNT, SLOT0, SLOT, ERROR_CHARS } = controlLayout;
+/** `next` between rounds: a claim that comes late from the last round fails. */
+const CLOSED_ROUND = 1 << 30;
+/** Spin this long for the last calls before sleeping (ms). */
+const HOST_SPIN_MS = 0.05;
 const MAX_ARGS = SLOT - 3;
 
 export interface Call {
@@ -60,7 +66,7 @@ export class Pool {
    * host's own instance being `host`. Resolves when every worker has instantiated the module.
    */
   static async start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, host: KernelExports,
-    spawn: Spawn, spinMs = 2): Promise<Pool> {
+    spawn: Spawn, spinMs = 0.5): Promise<Pool> {
     const names = WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => e.name);
     const errorAt = SLOT0 + threads * SLOT;
     const control = new SharedArrayBuffer(8 * (errorAt + ERROR_CHARS));
@@ -86,57 +92,78 @@ export class Pool {
     return new Pool(threads, workers, control, host, names);
   }
 
-  /** Runs calls[0] on this thread and calls[i] on worker i (at most `threads` calls; missing ones idle). */
+  /** Runs the calls (at most `threads`) on this thread and the workers; returns their results in order. */
   run(calls: readonly Call[]): number[] {
     if (this.closed) throw new WorkerError("the thread pool is closed");
-    if (calls.length > this.threads) throw new WorkerError(`${calls.length} calls for ${this.threads} threads`);
+    const n = calls.length;
+    if (n > this.threads) throw new WorkerError(`${n} calls for ${this.threads} threads`);
     const { i32, f64 } = this;
-    for (let w = 1; w < this.threads; w++) {
-      const base = SLOT0 + w * SLOT;
-      const call = calls[w];
-      if (!call) { f64[base] = -1; continue; }
+    const fns: number[] = [];
+    for (let c = 0; c < n; c++) {
+      const call = calls[c]!;
       const fn = this.index.get(call.fn);
       if (fn === undefined) throw new WorkerError(`the kernel module has no export ${call.fn}`);
       if (call.args.length > MAX_ARGS) throw new WorkerError(`${call.fn}: more than ${MAX_ARGS} arguments`);
+      const base = SLOT0 + c * SLOT;
       f64[base] = fn;
       f64[base + 1] = call.args.length;
       for (let i = 0; i < call.args.length; i++) f64[base + 2 + i] = call.args[i]!;
+      fns.push(fn);
     }
-    const workers = this.threads - 1;
+    // Order matters: done and count before next opens the round (see CLOSED_ROUND).
     Atomics.store(i32, DONE, 0);
-    Atomics.add(i32, GEN, 1); // publishes the slots written above
+    Atomics.store(i32, COUNT, n);
+    Atomics.store(i32, NEXT, 0);
+    Atomics.add(i32, GEN, 1);
     Atomics.notify(i32, GEN);
-    const results = new Array<number>(calls.length).fill(0);
-    const first = calls[0];
+    const results = new Array<number>(n).fill(0);
     let error: unknown = null;
-    if (first) {
+    for (;;) {
+      const c = Atomics.add(i32, NEXT, 1);
+      if (c >= n) break;
+      const call = calls[c]!;
       try {
-        const f = this.host[first.fn] as unknown as (...a: number[]) => number | undefined;
-        const r = f(...first.args);
-        results[0] = typeof r === "number" ? r : 0;
-      } catch (e) { error = e; }
+        const r = (this.host[call.fn] as unknown as (...a: number[]) => number | undefined)(...call.args);
+        results[c] = typeof r === "number" ? r : 0;
+        f64[SLOT0 + c * SLOT + SLOT - 1] = results[c]!;
+      } catch (e) { error ??= e; }
+      Atomics.add(i32, DONE, 1);
     }
-    this.waitDone(workers);
+    this.waitDone(n);
+    Atomics.store(i32, NEXT, CLOSED_ROUND);
     const failed = Atomics.load(i32, FAILED);
     if (failed !== 0) {
       this.closed = true;
       throw new WorkerError(`kernel worker ${failed - 1} failed: ${this.errorText()}`);
     }
     if (error !== null) throw error;
-    for (let w = 1; w < calls.length; w++) results[w] = f64[SLOT0 + w * SLOT + SLOT - 1]!;
+    for (let c = 0; c < n; c++) results[c] = f64[SLOT0 + c * SLOT + SLOT - 1]!;
     return results;
   }
 
-  private waitDone(workers: number): void {
+  /** Whether Atomics.wait may block this thread (not on a browser's main thread). */
+  private static canWait: boolean | null = null;
+
+  private waitDone(n: number): void {
     const { i32 } = this;
-    let spins = 0, start = 0;
-    while (Atomics.load(i32, DONE) < workers) {
-      if (++spins % 4096 !== 0) continue;
-      const now = performance.now();
-      if (start === 0) start = now;
-      else if (now - start > STALL_MS) {
+    let spins = 0;
+    const start = performance.now();
+    for (;;) {
+      const done = Atomics.load(i32, DONE);
+      if (done >= n) return;
+      if (++spins % 256 !== 0) continue;
+      const waited = performance.now() - start;
+      if (waited > STALL_MS) {
         this.closed = true;
         throw new WorkerError(`kernel workers did not finish within ${STALL_MS / 1000} s; the pool is closed`);
+      }
+      if (waited > HOST_SPIN_MS && Pool.canWait !== false) {
+        try {
+          Atomics.wait(i32, DONE, done, 10);
+          Pool.canWait = true;
+        } catch {
+          Pool.canWait = false;
+        }
       }
     }
   }

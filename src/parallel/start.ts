@@ -24,7 +24,7 @@ export interface ThreadsOptions {
   readonly isa?: Isa | "auto";
   /** Largest size the shared memory may grow to, in bytes (default 4 GiB, less where refused). */
   readonly maximumBytes?: number;
-  /** How long an idle worker spins before it sleeps, in milliseconds (default 2). */
+  /** How long an idle worker spins before it sleeps, in milliseconds (default 0.5). */
   readonly spinMs?: number;
   /** Sizes below which calls stay on this thread (see CutSizes). */
   readonly cutSizes?: Partial<CutSizes>;
@@ -69,7 +69,7 @@ export async function startThreads(options: ThreadsOptions = {}): Promise<Thread
   if (E.isLeft(host)) throw host.left;
   let pool: Pool;
   try {
-    pool = await Pool.start(threads, module, memory, host.right.exports, spawn, options.spinMs ?? 2);
+    pool = await Pool.start(threads, module, memory, host.right.exports, spawn, options.spinMs ?? 0.5);
   } catch (e) {
     if (e instanceof WorkerError) return single(e.message);
     throw e;

@@ -7,13 +7,15 @@
  * instantiates the shared-memory kernel module on the shared memory, posts { ready: index } (or
  * { error }) and from then on only reads the control block (an Int32Array and a Float64Array
  * over one SharedArrayBuffer; the layout is `controlLayout` in pool.ts, repeated here):
- *   i32[0] generation: bumped by the host to start a round;  i32[1] done: workers finished;
- *   i32[2] stop;  i32[3] failed (1 + index of the first worker that threw);
- *   f64[SLOT0 + index * SLOT .. ]: [export number or -1, argument count, arguments..., result];
+ *   i32[0] generation: bumped by the host to start a round;  i32[1] done: calls finished;
+ *   i32[2] stop;  i32[3] failed (1 + index of the first thread that threw);
+ *   i32[4] next: the next call to claim;  i32[5] count: calls this round;
+ *   f64[SLOT0 + c * SLOT .. ]: call c: [export number, argument count, arguments..., result];
  *   f64[errorAt ..]: the first failure's message, one char code per element, 0-terminated.
- * Each round the worker calls its export with its arguments, stores the result, adds 1 to done
- * and notifies. Between rounds it spins for about `spinMs` milliseconds, then sleeps in
- * Atomics.wait until the next generation.
+ * In a round every thread, the host included, claims calls with Atomics.add on `next` until
+ * none is left, runs each, stores its result and adds 1 to `done`. So a worker the scheduler
+ * has not run yet holds nobody up: the host takes its call. Between rounds a worker spins for
+ * about `spinMs` milliseconds, then sleeps in Atomics.wait until the next generation.
  */
 export interface WorkerInit {
   readonly module: WebAssembly.Module;
@@ -28,7 +30,7 @@ export interface WorkerInit {
 }
 
 export function workerLoop(post: (message: unknown) => void, listen: (handler: (message: unknown) => void) => void): void {
-  const GEN = 0, DONE = 1, STOP = 2, FAILED = 3, SLOT0 = 4, SLOT = 24, MAX_ARGS = SLOT - 3, ERROR_CHARS = 256;
+  const GEN = 0, DONE = 1, STOP = 2, FAILED = 3, NEXT = 4, COUNT = 5, SLOT0 = 4, SLOT = 24, MAX_ARGS = SLOT - 3, ERROR_CHARS = 256;
   listen((message) => {
     const init = message as WorkerInit;
     let fns: ((...args: number[]) => number | undefined)[];
@@ -47,7 +49,6 @@ export function workerLoop(post: (message: unknown) => void, listen: (handler: (
     }
     const i32 = new Int32Array(init.control);
     const f64 = new Float64Array(init.control);
-    const base = SLOT0 + init.index * SLOT;
     const args: number[] = [];
     let seen = Atomics.load(i32, GEN); // before "ready": the host's first round bumps it after
     post({ ready: init.index });
@@ -62,13 +63,15 @@ export function workerLoop(post: (message: unknown) => void, listen: (handler: (
       }
       seen = Atomics.load(i32, GEN);
       if (Atomics.load(i32, STOP) !== 0) return;
-      const fn = f64[base]!;
-      if (fn >= 0) {
+      for (;;) {
+        const c = Atomics.add(i32, NEXT, 1);
+        if (c >= Atomics.load(i32, COUNT)) break;
+        const base = SLOT0 + c * SLOT;
         const n = Math.min(f64[base + 1]!, MAX_ARGS);
         args.length = n;
         for (let i = 0; i < n; i++) args[i] = f64[base + 2 + i]!;
         try {
-          const r = fns[fn]!(...args);
+          const r = fns[f64[base]!]!(...args);
           f64[base + SLOT - 1] = typeof r === "number" ? r : 0;
         } catch (e) {
           if (Atomics.compareExchange(i32, FAILED, 0, 1 + init.index) === 0) {
@@ -77,9 +80,9 @@ export function workerLoop(post: (message: unknown) => void, listen: (handler: (
             f64[init.errorAt + text.length] = 0;
           }
         }
+        Atomics.add(i32, DONE, 1);
+        Atomics.notify(i32, DONE);
       }
-      Atomics.add(i32, DONE, 1);
-      Atomics.notify(i32, DONE);
     }
   });
 }

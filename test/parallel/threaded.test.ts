@@ -191,11 +191,11 @@ describe("training on several threads", () => {
 });
 
 describe("failures", () => {
-  it("a kernel that traps in a worker is a WorkerError, not a hang", async () => {
+  it("a kernel that traps is an error, not a hang", async () => {
     const be = await startThreads({ threads: 2, spawn: nodeSpawn, isa: "simd", cutSizes: everything });
     const huge = { ptr: 0x7ffffff0, length: 4096 } as WasmBuffer; // past the end of memory: the worker's part traps
     const ok = be.alloc(4096);
-    expect(() => be.add(ok, huge, huge)).toThrow(WorkerError);
+    expect(() => be.add(ok, huge, huge)).toThrow(/out of bounds|failed/); // a WorkerError, or the trap itself where the host took that part
     be.close();
   });
 
