@@ -4,10 +4,19 @@
  * two dimensions for a 2-D latent, else the first two principal components), manifold.png
  * (decodes over a grid: the prior's quantiles for a 2-D VAE latent, else along the first two
  * principal directions of the codes), interpolation.png and loss.png.
+ *
+ * Every image is shown on the data's own scale: test images as stored (uint8 v as v / 255), and
+ * whatever the model outputs (reconstructions, samples, decodes) mapped back through the inverse
+ * of the data set's normalisation (denormalizeForDisplay). With the default v / 255 that is the
+ * model's output itself; with per-band normalisation (SAT-6) it puts each band back into its
+ * original uint8 range, so true colour looks like the scene and the bands keep their relative
+ * brightness, instead of every band stretched to its own 1st-99th percentiles. The model works
+ * on batches of bounded size (./evaluate.ts), never on a whole split.
  */
 import { join } from "node:path";
 import { pca, project } from "../analysis/pca.js";
 import { features, gather, pickSamples, type Dataset } from "../data/dataset.js";
+import { denormalizeForDisplay, GLOBAL, type Normalization } from "../data/normalize.js";
 import type { Model } from "../models/model.js";
 import type { Params } from "../nn/params.js";
 import { split, type Key } from "../random/index.js";
@@ -17,6 +26,7 @@ import { imageSheet, interpolationStrips, latentGridCodes, latentManifold, lerp,
   reconstructionGrid, scatterPlot, slerp } from "../viz/figures.js";
 import type { FourBandMode, ImageShape } from "../viz/images.js";
 import { writePng } from "../viz/node/png.js";
+import { decodeRows, encodeRows, reconstructRows, sampleRows, splitRows, tensorRows, type EvalOptions, type Rows } from "./evaluate.js";
 
 const SCATTER_POINTS = 2000;
 
@@ -26,9 +36,14 @@ function row(t: Tensor, i: number): Float32Array {
   return t.data.slice(i * d, (i + 1) * d);
 }
 
+/** Model outputs [n, d] shown on the data's scale. */
+function shown(norm: Normalization, t: Tensor): Tensor {
+  return norm.method === "global" ? t : tensor(denormalizeForDisplay(norm, t.data), t.shape);
+}
+
 /** Codes of x and, when the latent is wider than 2, their projection on the first two principal components. */
-export function latentPlane(model: Model, params: Params, x: Tensor): { codes: Tensor; plane: Tensor; pcaOf: ReturnType<typeof pca> | null } {
-  const codes = model.encode(params, x).mean;
+export function latentPlane(model: Model, params: Params, x: Tensor | Rows, ev: EvalOptions = {}): { codes: Tensor; plane: Tensor; pcaOf: ReturnType<typeof pca> | null } {
+  const codes = encodeRows(model, params, "fill" in x ? x : tensorRows(x), ev).mean;
   if (model.spec.latent === 2) return { codes, plane: codes, pcaOf: null };
   if (model.spec.latent === 1) {
     const flat = new Float32Array(codes.shape[0]! * 2);
@@ -43,26 +58,27 @@ export function latentPlane(model: Model, params: Params, x: Tensor): { codes: T
 const fourBandModes = [["truecolor", "true colour (R, G, B)"], ["falsecolor", "false colour (NIR, R, G)"], ["nir", "NIR"]] as const;
 
 export function reconstructionPicture(model: Model, params: Params, ds: Dataset, key: Key, n = 10,
-  title = "test images (top) and reconstructions", mode: FourBandMode = "truecolor") {
+  title = "test images (top) and reconstructions", mode: FourBandMode = "truecolor", norm: Normalization = GLOBAL, ev: EvalOptions = {}) {
   const d = features(ds);
-  const x = gather(ds.test, d, pickSamples(key, ds.test.n, n));
-  return reconstructionGrid(x, model.reconstruct(params, x), { imageShape: ds.imageShape as ImageShape, columns: 10, scale: 2, title, mode });
+  const idx = pickSamples(key, ds.test.n, n);
+  const rec = reconstructRows(model, params, splitRows(ds.test, d, norm, idx), ev);
+  return reconstructionGrid(gather(ds.test, d, idx), shown(norm, rec), { imageShape: ds.imageShape as ImageShape, columns: 10, scale: 2, title, mode });
 }
 
-export function samplePicture(model: Model, params: Params, imageShape: ImageShape, key: Key, n = 64) {
-  return imageSheet(model.sample(params, key, n), { imageShape, scale: 2, title: "samples from the prior" });
+export function samplePicture(model: Model, params: Params, imageShape: ImageShape, key: Key, n = 64, norm: Normalization = GLOBAL, ev: EvalOptions = {}) {
+  return imageSheet(shown(norm, sampleRows(model, params, key, n, ev)), { imageShape, scale: 2, title: "samples from the prior" });
 }
 
-export function interpolationPicture(model: Model, params: Params, ds: Dataset, key: Key, pairs = 4, steps = 10, spherical = false) {
+export function interpolationPicture(model: Model, params: Params, ds: Dataset, key: Key, pairs = 4, steps = 10, spherical = false,
+  norm: Normalization = GLOBAL, ev: EvalOptions = {}) {
   const d = features(ds);
   const idx = pickSamples(key, ds.test.n, 2 * pairs);
-  const x = gather(ds.test, d, idx);
-  const codes = model.encode(params, x).mean;
+  const codes = encodeRows(model, params, splitRows(ds.test, d, norm, idx), ev).mean;
   const strips: Tensor[] = [];
   const labels: string[] = [];
   for (let p = 0; 2 * p + 1 < idx.length; p++) {
     const a = row(codes, 2 * p), b = row(codes, 2 * p + 1);
-    strips.push(model.decode(params, spherical ? slerp(a, b, steps) : lerp(a, b, steps)));
+    strips.push(shown(norm, decodeRows(model, params, spherical ? slerp(a, b, steps) : lerp(a, b, steps), ev)));
     const la = ds.test.labels?.[idx[2 * p]!], lb = ds.test.labels?.[idx[2 * p + 1]!];
     labels.push(la === undefined || lb === undefined ? `pair ${p + 1}` : `${ds.classNames?.[la] ?? la} > ${ds.classNames?.[lb] ?? lb}`);
   }
@@ -70,12 +86,11 @@ export function interpolationPicture(model: Model, params: Params, ds: Dataset, 
     title: `${spherical ? "spherical" : "linear"} interpolation between test codes` });
 }
 
-export function latentPicture(model: Model, params: Params, ds: Dataset, key: Key) {
+export function latentPicture(model: Model, params: Params, ds: Dataset, key: Key, norm: Normalization = GLOBAL, ev: EvalOptions = {}) {
   const d = features(ds);
   const idx = pickSamples(key, ds.test.n, SCATTER_POINTS);
-  const x = gather(ds.test, d, idx);
   const labels = ds.test.labels ? Uint8Array.from(idx, (i) => ds.test.labels![i]!) : null;
-  const { plane, pcaOf } = latentPlane(model, params, x);
+  const { plane, pcaOf } = latentPlane(model, params, splitRows(ds.test, d, norm, idx), ev);
   const what = model.spec.kind === "vae" ? "posterior means" : "codes";
   const axes = pcaOf ? [`principal component 1 of ${model.spec.latent}`, `principal component 2 of ${model.spec.latent}`]
     : model.spec.latent === 1 ? ["z1", ""] : ["z1", "z2"];
@@ -90,17 +105,16 @@ export function latentPicture(model: Model, params: Params, ds: Dataset, key: Ke
  * example). Otherwise: the mean code plus steps along the first two principal directions, at
  * -2..2 standard deviations of the codes along each.
  */
-export function manifoldPicture(model: Model, params: Params, ds: Dataset, key: Key, grid = 15) {
+export function manifoldPicture(model: Model, params: Params, ds: Dataset, key: Key, grid = 15, norm: Normalization = GLOBAL, ev: EvalOptions = {}) {
   const L = model.spec.latent;
   if (L === 2 && model.spec.kind === "vae") {
     const values = normalQuantileGrid(grid, { range: [0.05, 0.95] });
-    const decoded = model.decode(params, latentGridCodes(values));
+    const decoded = shown(norm, decodeRows(model, params, latentGridCodes(values), ev));
     return latentManifold(decoded, { gridSize: grid, imageShape: ds.imageShape as ImageShape, values, scale: 1,
       title: "decoded over the prior's quantiles", axisLabels: ["z1", "z2"] });
   }
   const d = features(ds);
-  const x = gather(ds.test, d, pickSamples(key, ds.test.n, SCATTER_POINTS));
-  const { codes } = latentPlane(model, params, x);
+  const { codes } = latentPlane(model, params, splitRows(ds.test, d, norm, pickSamples(key, ds.test.n, SCATTER_POINTS)), ev);
   const p = pca(codes, Math.min(2, L));
   const values = Float32Array.from({ length: grid }, (_, i) => -2 + (4 * i) / (grid - 1));
   const z = new Float32Array(grid * grid * L);
@@ -114,7 +128,7 @@ export function manifoldPicture(model: Model, params: Params, ds: Dataset, key: 
       }
     }
   }
-  const decoded = model.decode(params, tensor(z, [grid * grid, L]));
+  const decoded = shown(norm, decodeRows(model, params, tensor(z, [grid * grid, L]), ev));
   return latentManifold(decoded, { gridSize: grid, imageShape: ds.imageShape as ImageShape, values, scale: 1,
     title: "decoded along the codes' first two principal directions", axisLabels: ["pc1 (sd)", "pc2 (sd)"] });
 }
@@ -128,21 +142,21 @@ export function lossPicture(history: readonly EpochMetrics[]) {
 
 /** Writes every picture into `dir`; returns the file names. */
 export async function writePictures(dir: string, model: Model, params: Params, ds: Dataset,
-  history: readonly EpochMetrics[], key: Key): Promise<string[]> {
+  history: readonly EpochMetrics[], key: Key, norm: Normalization = GLOBAL, ev: EvalOptions = {}): Promise<string[]> {
   const [kRec, kSample, kInterp, kLatent, kManifold] = split(key, 5) as [Key, Key, Key, Key, Key];
   const written: string[] = [];
   const put = (name: string, make: () => Parameters<typeof writePng>[1]) => { writePng(join(dir, name), make()); written.push(name); };
-  if (ds.test.n > 0) put("reconstructions.png", () => reconstructionPicture(model, params, ds, kRec, 20));
+  if (ds.test.n > 0) put("reconstructions.png", () => reconstructionPicture(model, params, ds, kRec, 20, undefined, undefined, norm, ev));
   if (ds.test.n > 0 && ds.imageShape[2] === 4) {
     for (const [mode, what] of fourBandModes.slice(1)) {
-      put(`reconstructions-${mode}.png`, () => reconstructionPicture(model, params, ds, kRec, 20, `test images (top) and reconstructions, ${what}`, mode));
+      put(`reconstructions-${mode}.png`, () => reconstructionPicture(model, params, ds, kRec, 20, `test images (top) and reconstructions, ${what}`, mode, norm, ev));
     }
   }
-  if (model.spec.kind === "vae") put("samples.png", () => samplePicture(model, params, ds.imageShape as ImageShape, kSample));
+  if (model.spec.kind === "vae") put("samples.png", () => samplePicture(model, params, ds.imageShape as ImageShape, kSample, 64, norm, ev));
   if (ds.test.n > 1) {
-    put("latent.png", () => latentPicture(model, params, ds, kLatent));
-    put("manifold.png", () => manifoldPicture(model, params, ds, kManifold));
-    put("interpolation.png", () => interpolationPicture(model, params, ds, kInterp));
+    put("latent.png", () => latentPicture(model, params, ds, kLatent, norm, ev));
+    put("manifold.png", () => manifoldPicture(model, params, ds, kManifold, 15, norm, ev));
+    put("interpolation.png", () => interpolationPicture(model, params, ds, kInterp, 4, 10, false, norm, ev));
   }
   if (history.length > 0) put("loss.png", () => lossPicture(history));
   return written;

@@ -1,5 +1,7 @@
 export { batches, gatherRows, permutation, type BatchOptions } from "./batches.js";
-export { features, gather, pickSamples, splitBatches, splitTensor, type Dataset, type Split } from "./dataset.js";
+export { features, gather, gatherInto, pickSamples, splitBatches, splitTensor, type Dataset, type Split } from "./dataset.js";
+export { bandHistograms, denormalizeForDisplay, fitBandNormalization, GLOBAL, normalizationFromJson, normalizationToJson,
+  percentileRanks, valueAtRank, type Normalization } from "./normalize.js";
 export { DataError } from "./errors.js";
 export { parseIdx, encodeIdx, IDX_DTYPES, type IdxArray, type IdxDtype } from "./idx.js";
 export { readPngHeader, pngChannels, type PngHeader, type PngLimits } from "./png-header.js";

@@ -7,21 +7,26 @@
  */
 import { mkdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import * as E from "fp-ts/lib/Either.js";
 import { join, resolve } from "node:path";
 import { init } from "../../backend/default.js";
-import { features, splitBatches, splitTensor, type Dataset } from "../../data/dataset.js";
+import type { Backend, Buffer } from "../../backend/backend.js";
+import { features, splitBatches, type Dataset, type Split } from "../../data/dataset.js";
+import { describeNormalization, fitBandNormalization, GLOBAL, normalizationFromJson, normalizationToJson,
+  type Normalization } from "../../data/normalize.js";
 import { loadDataset } from "../../data/node/load.js";
-import type { JsonObject } from "../../io/model-file.js";
-import { loadModel, saveModel } from "../../io/node/model-file.js";
+import { ModelFileError, modelFromSafetensors, modelToSafetensors, type JsonObject } from "../../io/model-file.js";
+import { loadModel } from "../../io/node/model-file.js";
 import { writeFileAtomic } from "../../io/node/atomic-write.js";
 import { ae, vae, type Model } from "../../models/index.js";
 import { adam, type Optimizer } from "../../optim/index.js";
-import { key, split, type Key } from "../../random/index.js";
+import { foldIn, key, split, type Key } from "../../random/index.js";
 import { fit, initState, type EpochMetrics, type TrainState } from "../../train/index.js";
 import { int, intList, num, oneOf, parse, str, UsageError, type Options } from "../args.js";
 import { orThrow } from "../errors.js";
 import { startThreads, type ThreadedBackend } from "../../parallel/index.js";
 import { nodeSpawn } from "../../parallel/node/spawn.js";
+import { evaluateLoss, splitRows } from "../evaluate.js";
 import { writePictures } from "../pictures.js";
 import { progress } from "../progress.js";
 import type { Io } from "../io.js";
@@ -46,6 +51,7 @@ export const trainOptions: Options = {
   resume: { type: "string" },
   "checkpoint-every": { type: "string", default: "1" },
   limit: { type: "string" },
+  normalize: { type: "string" },
   isa: { type: "string", default: "auto" },
   threads: { type: "string" },
 };
@@ -74,6 +80,9 @@ export const trainHelp = `latent train [options]
   --resume FILE                    continue from a checkpoint; model and training flags come from the file
   --checkpoint-every 1             write checkpoint.safetensors every N epochs (default 1)
   --limit N                        use at most N training samples
+  --normalize band|global          uint8 pixels to [0, 1]: v / 255 in every band (global), or per band from the 1st
+                                   to the 99th percentile of the training split, clipped (band); default band for
+                                   data of 4 or more bands (SAT-6), global otherwise (MNIST, Fashion-MNIST, RGB)
   --isa auto|relaxed|simd|scalar   kernel module (default auto)
   --threads N                      threads to train on (default: every core); any N gives the same bits`;
 
@@ -90,7 +99,7 @@ export interface TrainingConfig {
   readonly bestTestLoss: number | null;
 }
 
-const modelFlags = ["data", "sat6", "model", "arch", "hidden", "latent", "channels", "kernel", "beta", "likelihood", "activation", "batch", "lr", "seed", "limit"];
+const modelFlags = ["data", "sat6", "model", "arch", "hidden", "latent", "channels", "kernel", "beta", "likelihood", "activation", "batch", "lr", "seed", "limit", "normalize"];
 
 function checkTraining(t: unknown, path: string): TrainingConfig {
   const o = t as Partial<TrainingConfig> | undefined;
@@ -112,6 +121,29 @@ export function dataSpec(values: Record<string, unknown>): string {
   return data;
 }
 
+/** The training samples a run uses: the first `limit` of the train split when limited. */
+function trainingSplit(ds: Dataset, limit: number | null): Split {
+  const d = features(ds);
+  return limit && limit < ds.train.n
+    ? { ...ds.train, n: limit, pixels: ds.train.pixels.subarray(0, limit * d), labels: ds.train.labels?.subarray(0, limit) ?? null }
+    : ds.train;
+}
+
+/**
+ * The normalisation of a new run: --normalize, else band for uint8 data of 4 or more bands
+ * (multispectral: SAT-6's R, G, B, NIR, whose bands use different parts of 0..255) and global
+ * v / 255 otherwise (grey and RGB images, whose bands share one scale; MNIST and Fashion-MNIST
+ * keep their published figures). Band is fitted on the training samples the run uses (after
+ * --limit), never on the test split.
+ */
+function chooseNormalization(method: "band" | "global" | null, ds: Dataset, train: Split): Normalization {
+  const uint8 = ds.train.pixels instanceof Uint8Array;
+  const chosen = method ?? (uint8 && ds.imageShape[2] >= 4 ? "band" : "global");
+  if (chosen === "global") return GLOBAL;
+  if (!uint8) throw new UsageError(`--normalize band needs uint8 pixels; ${ds.name} holds float values already in [0, 1] (use --normalize global)`);
+  return fitBandNormalization(train, ds.imageShape[2]);
+}
+
 export async function train(argv: string[], io: Io, defaults: { epochs?: number; out?: string } = {}): Promise<void> {
   const { values } = parse(argv, trainOptions);
   if (values.help) { io.out(trainHelp); return; }
@@ -119,6 +151,7 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
   const epochs = given.has("epochs") || defaults.epochs === undefined ? int(values, "epochs", 0, 1_000_000) : defaults.epochs;
   const checkpointEvery = int(values, "checkpoint-every", 1);
   const isa = oneOf(values, "isa", ["auto", "relaxed", "simd", "scalar"] as const);
+  const normalize = values.normalize === undefined ? null : oneOf(values, "normalize", ["band", "global"] as const);
   if (values.threads !== undefined) int(values, "threads", 1, 256);
 
   const resume = str(values, "resume");
@@ -134,7 +167,11 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
     if (features(ds) !== spec.input || (spec.arch === "conv" && spec.imageShape.some((d, i) => d !== ds.imageShape[i]))) {
       throw new UsageError(`${config.data} has images of [${ds.imageShape.join(", ")}] but the model in ${resume} takes ${spec.arch === "conv" ? `[${spec.imageShape.join(", ")}]` : `${spec.input} values`}`);
     }
-    return run(file.model, config, { params: file.params, opt: file.optState }, ds, values, checkpointEvery, isa, io, defaults.out);
+    const norm = normalizationFromJson(file.normalization, resume);
+    if (norm.method === "band" && norm.low.length !== ds.imageShape[2]) {
+      throw new UsageError(`${resume} normalises ${norm.low.length} bands but ${config.data} has ${ds.imageShape[2]}`);
+    }
+    return run(file.model, config, { params: file.params, opt: file.optState }, ds, norm, values, checkpointEvery, isa, io, defaults.out);
   }
   {
     const kind = oneOf(values, "model", ["ae", "vae"] as const);
@@ -156,38 +193,36 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
     const family = kind === "ae" ? ae : vae;
     const model = conv ? family.conv({ imageShape: [...ds.imageShape], channels, kernel, ...cfg })
       : family.mlp({ input: features(ds), ...cfg });
-    return run(model, config, null, ds, values, checkpointEvery, isa, io, defaults.out);
+    const norm = chooseNormalization(normalize, ds, trainingSplit(ds, limit));
+    return run(model, config, null, ds, norm, values, checkpointEvery, isa, io, defaults.out);
   }
 }
 
-async function run(model: Model, config: TrainingConfig, resumed: TrainState | null, ds: Dataset,
+async function run(model: Model, config: TrainingConfig, resumed: TrainState | null, ds: Dataset, norm: Normalization,
   values: Record<string, unknown>, checkpointEvery: number, isa: "auto" | "relaxed" | "simd" | "scalar", io: Io, defaultOut?: string): Promise<void> {
   const module = await init({ isa });
   const threads = values.threads === undefined ? availableParallelism() : int(values, "threads", 1, 256);
   const backend = await startThreads({ threads, spawn: nodeSpawn, isa: module.isa });
   try {
-    await trainOn(backend, module.isa, model, config, resumed, ds, values, checkpointEvery, io, defaultOut);
+    await trainOn(backend, module.isa, model, config, resumed, ds, norm, values, checkpointEvery, io, defaultOut);
   } finally {
     backend.close();
   }
 }
 
 async function trainOn(backend: ThreadedBackend, isa: string, model: Model, config: TrainingConfig, resumed: TrainState | null, ds: Dataset,
-  values: Record<string, unknown>, checkpointEvery: number, io: Io, defaultOut?: string): Promise<void> {
+  norm: Normalization, values: Record<string, unknown>, checkpointEvery: number, io: Io, defaultOut?: string): Promise<void> {
   const d = features(ds);
   const out = str(values, "out") ?? defaultOut ?? join("runs", `${model.spec.kind}-${ds.name.replace(/[^\w.-]+/g, "_")}-seed${config.seed}`);
   await mkdir(out, { recursive: true });
   const [kInit, kData, kFit, kTest, kPictures] = split(key(config.seed), 5) as [Key, Key, Key, Key, Key];
   const opt: Optimizer = adam({ learningRate: config.lr });
-  const trainSplit = config.limit && config.limit < ds.train.n
-    ? { ...ds.train, n: config.limit, pixels: ds.train.pixels.subarray(0, config.limit * d), labels: ds.train.labels?.subarray(0, config.limit) ?? null }
-    : ds.train;
-  const testX = splitTensor(ds.test, d);
-  const normalization: JsonObject = {
-    pixels: ds.train.pixels instanceof Uint8Array ? "uint8" : "float32",
-    scale: ds.train.pixels instanceof Uint8Array ? 1 / 255 : 1,
-    imageShape: [...ds.imageShape],
-  };
+  const trainSplit = trainingSplit(ds, config.limit);
+  // The test split stays uint8: it is evaluated in bounded batches on the training backend
+  // (../evaluate.ts), never held as one f32 tensor.
+  const testRows = splitRows(ds.test, d, norm);
+  const ev = { backend: backend as unknown as Backend<Buffer> };
+  const normalization: JsonObject = normalizationToJson(norm, ds.train.pixels instanceof Uint8Array ? "uint8" : "float32", ds.imageShape);
   const state0 = resumed ?? initState(model.init(kInit), opt);
   const history: EpochMetrics[] = await readHistory(join(out, "metrics.jsonl"), config.epochsDone);
   let best = config.bestTestLoss;
@@ -197,29 +232,57 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   const shape = spec.arch === "conv" ? `conv ${spec.imageShape.join("x")}-c${spec.channels.join("-")}-${spec.hidden.join("-")}-${spec.latent}`
     : `${spec.input}-${spec.hidden.join("-")}-${spec.latent}`;
   io.out(`training a ${spec.kind} (${shape}, ${model.layout.total} parameters) on ${ds.name}: ${trainSplit.n} train, ${ds.test.n} test samples; kernels: ${isa}, ${backend.threads} thread${backend.threads === 1 ? "" : "s"}${backend.singleThreadReason ? ` (${backend.singleThreadReason})` : ""}`);
+  if (norm.method === "band") io.out(`inputs normalised ${describeNormalization(norm)}`);
   const bar = progress(config.epochs, io.tty, io.out);
-  const save = (file: string, s: TrainState, epochsDone: number) => orThrow(saveModel(join(out, file), {
-    spec: model.spec, params: s.params, normalization, optState: s.opt, transform: opt.transform.name,
-    training: { ...config, epochsDone, bestTestLoss: best } as unknown as JsonObject,
-  }));
+  // A model file is encoded and validated once per content (optimizer step count, epochs done,
+  // best loss), then written atomically: the write reads the file back and checks it holds exactly
+  // those bytes, so it holds a valid model. At the end of a run best, checkpoint and model hold
+  // the same state; encoding and validating it for each file made ~25 MB of garbage per file (the
+  // default MLP with its Adam state) right at the run's memory peak.
+  let encoded: { readonly key: string; readonly bytes: Uint8Array } | null = null;
+  const save = async (file: string, s: TrainState, epochsDone: number): Promise<void> => {
+    const path = join(out, file);
+    const key = `${s.opt.count}|${epochsDone}|${best}`;
+    if (encoded?.key !== key) {
+      encoded = null;
+      try {
+        const bytes = modelToSafetensors({
+          spec: model.spec, params: s.params, normalization, optState: s.opt, transform: opt.transform.name,
+          training: { ...config, epochsDone, bestTestLoss: best } as unknown as JsonObject,
+        });
+        const check = modelFromSafetensors(bytes);
+        if (E.isLeft(check)) throw check.left;
+        encoded = { key, bytes };
+      } catch (e) {
+        throw e instanceof ModelFileError ? e.withPath(path) : e;
+      }
+    }
+    await writeFileAtomic(path, encoded.bytes);
+  };
   let epochStart = 0;
+  // fit copies each batch into the kernels before it asks for the next, so one buffer per batch size serves the run.
+  const trainBatches = splitBatches(trainSplit, d, { batchSize: config.batch, key: kData, normalization: norm, reuseBuffers: true });
   const result = await fit(model, opt, {
     state: state0, epochs: config.epochs, startEpoch: config.epochsDone, key: kFit, backend,
-    data: (epoch) => { bar.startEpoch(epoch, batchesPerEpoch); epochStart = performance.now(); return splitBatches(trainSplit, d, { batchSize: config.batch, key: kData })(epoch); },
-    validation: { x: testX, key: kTest },
+    data: (epoch) => { bar.startEpoch(epoch, batchesPerEpoch); epochStart = performance.now(); return trainBatches(epoch); },
     onBatch: (info) => bar.batch(info, ((info.batch + 1) * config.batch) / Math.max((performance.now() - epochStart) / 1000, 1e-9)),
-    onEpoch: async (m, sync) => {
+    onEpoch: async (trained, sync) => {
+      const s = sync();
+      // The test loss as fit's `validation` computes it (model.loss with the key foldIn(kTest, e)
+      // for the 0-based epoch e), but read from the uint8 split in bounded batches.
+      const m: EpochMetrics = { ...trained, test: evaluateLoss(model, s.params, testRows, foldIn(kTest, trained.epoch - 1), ev) };
       bar.endEpoch(m);
       history.push(m);
       await writeFileAtomic(join(out, "metrics.jsonl"), new TextEncoder().encode(history.map(metricsLine).join("")));
-      const s = sync();
       if (m.test && (best === null || m.test.loss < best)) { best = m.test.loss; await save("best.safetensors", s, m.epoch); }
       if (m.epoch % checkpointEvery === 0 || m.epoch === config.epochs) await save("checkpoint.safetensors", s, m.epoch);
+      if (m.epoch < config.epochs) encoded = null; // not kept through the next epoch
     },
   });
   bar.stop();
   await save("model.safetensors", result.state, config.epochs);
-  const pictures = await writePictures(out, model, result.state.params, ds, history, kPictures);
+  encoded = null;
+  const pictures = await writePictures(out, model, result.state.params, ds, history, kPictures, norm, ev);
   io.out(`wrote ${join(out, "model.safetensors")}, metrics.jsonl, ${pictures.join(", ")}`);
 }
 

@@ -2,9 +2,15 @@
  * The commands that use a saved model: eval, sample, reconstruct, encode, interpolate.
  * Each takes --model FILE; those that need data take --data (default: the data set the model
  * was trained on, as stored in the file). Each says where it wrote.
+ *
+ * Inputs are normalised as the model was trained: the file's "latent.normalization" (v / 255 for
+ * files without a method, which is every file written before per-band normalisation), and the
+ * pictures map model outputs back to the data's uint8 scale (../pictures.ts). Splits are read in
+ * bounded batches (../evaluate.ts), never as one f32 tensor.
  */
 import { init } from "../../backend/default.js";
-import { features, splitTensor, type Dataset } from "../../data/dataset.js";
+import { features, type Dataset } from "../../data/dataset.js";
+import { normalizationFromJson, type Normalization } from "../../data/normalize.js";
 import { loadDataset } from "../../data/node/load.js";
 import { loadModel } from "../../io/node/model-file.js";
 import type { ModelFile } from "../../io/model-file.js";
@@ -13,6 +19,7 @@ import { writeFileAtomic } from "../../io/node/atomic-write.js";
 import { writePng } from "../../viz/node/png.js";
 import { int, oneOf, parse, str, UsageError, type Options } from "../args.js";
 import { orThrow } from "../errors.js";
+import { encodeRows, evaluateLoss, forEachReconstruction, splitRows } from "../evaluate.js";
 import type { Io } from "../io.js";
 import { interpolationPicture, reconstructionPicture, samplePicture } from "../pictures.js";
 import { dataSpec } from "./train.js";
@@ -26,18 +33,23 @@ const common: Options = {
 };
 const withData: Options = { ...common, data: { type: "string" }, sat6: { type: "string" } };
 
-async function open(values: Record<string, unknown>, needData: boolean): Promise<{ file: ModelFile; ds: Dataset | null; keys: Key[] }> {
+async function open(values: Record<string, unknown>, needData: boolean, needTrain = false): Promise<{ file: ModelFile; ds: Dataset | null; keys: Key[]; norm: Normalization }> {
   const path = str(values, "model");
   if (!path) throw new UsageError("--model FILE is required (a model.safetensors written by latent train)");
   await init({ isa: oneOf(values, "isa", ["auto", "relaxed", "simd", "scalar"] as const) });
   const file = await orThrow(loadModel(path));
+  const norm = normalizationFromJson(file.normalization, path);
   const keys = split(key(int(values, "seed", 0)), 4);
-  if (!needData) return { file, ds: null, keys };
+  if (!needData) return { file, ds: null, keys, norm };
   const trainedOn = (file.training as { data?: unknown } | undefined)?.data;
   const spec = values.data !== undefined ? dataSpec(values) : typeof trainedOn === "string" ? trainedOn : "mnist";
-  const ds = await orThrow(loadDataset(spec));
+  // Only the test split unless asked for the train split (Fashion-MNIST's is 47 MB, SAT-6's 1 GB).
+  const ds = await orThrow(loadDataset(spec, needTrain ? {} : { skipTrain: true }));
   if (features(ds) !== file.spec.input) throw new UsageError(`--data ${spec} has ${features(ds)} values per sample but the model in ${path} takes ${file.spec.input}`);
-  return { file, ds, keys };
+  if (norm.method === "band" && norm.low.length !== ds.imageShape[2]) {
+    throw new UsageError(`the model in ${path} normalises ${norm.low.length} bands but --data ${spec} has ${ds.imageShape[2]}`);
+  }
+  return { file, ds, keys, norm };
 }
 
 /** The image shape stored with the model, or a square single-channel guess. */
@@ -53,26 +65,30 @@ function help(io: Io, text: string): void { io.out(text); }
 
 const evalCmd: Command = async (argv, io) => {
   const { values } = parse(argv, withData);
-  if (values.help) return help(io, "latent eval --model FILE [--data mnist|fashion-mnist|DIR] [--seed 1]\n  Prints one JSON object: the test loss (reconstruction, kl, total; nats per sample), the reconstruction MSE\n  (mean over pixels at z = mean) and the active latent units (variance over the data of the code mean > 0.01).");
-  const { file, ds, keys } = await open(values, true);
+  if (values.help) return help(io, "latent eval --model FILE [--data mnist|fashion-mnist|DIR] [--seed 1]\n  Prints one JSON object: the test loss (reconstruction, kl, total; nats per sample), the reconstruction MSE\n  (mean over pixels at z = mean, on the model's normalised [0, 1] inputs) and the active latent units (variance over the data of the code mean > 0.01).");
+  const { file, ds, keys, norm } = await open(values, true);
   const d = features(ds!);
-  const x = splitTensor(ds!.test, d);
-  const loss = file.model.loss(file.params, x, keys[0]!);
-  const rec = file.model.reconstruct(file.params, x);
+  const x = splitRows(ds!.test, d, norm);
+  const loss = evaluateLoss(file.model, file.params, x, keys[0]!);
+  // One pass for the reconstruction error and the codes: sums in float64, in pixel order.
+  const L = file.spec.latent, n = x.n;
+  const codes = new Float32Array(n * L);
   let sq = 0;
-  for (let i = 0; i < x.data.length; i++) sq += (x.data[i]! - rec.data[i]!) ** 2;
-  const codes = file.model.encode(file.params, x).mean;
-  const L = file.spec.latent, n = codes.shape[0]!;
+  forEachReconstruction(file.model, file.params, x, (b) => {
+    const input = b.input!, rec = b.reconstruction!;
+    for (let i = 0; i < input.length; i++) sq += (input[i]! - rec[i]!) ** 2;
+    codes.set(b.mean, b.start * L);
+  }, { inputs: true });
   const variances = Array.from({ length: L }, (_, j) => {
     let m = 0, v = 0;
-    for (let i = 0; i < n; i++) m += codes.data[i * L + j]! / n;
-    for (let i = 0; i < n; i++) v += (codes.data[i * L + j]! - m) ** 2 / Math.max(n - 1, 1);
+    for (let i = 0; i < n; i++) m += codes[i * L + j]! / n;
+    for (let i = 0; i < n; i++) v += (codes[i * L + j]! - m) ** 2 / Math.max(n - 1, 1);
     return v;
   });
   io.out(JSON.stringify({
     model: str(values, "model"), data: ds!.name, samples: n,
     test: { loss: loss.loss, reconstruction: loss.reconstruction, kl: loss.kl, units: "nats per sample" },
-    reconstruction_mse: x.data.length ? sq / x.data.length : 0,
+    reconstruction_mse: n * d ? sq / (n * d) : 0,
     active_units: variances.filter((v) => v > 0.01).length, latent: L,
   }));
 };
@@ -80,20 +96,20 @@ const evalCmd: Command = async (argv, io) => {
 const sampleCmd: Command = async (argv, io) => {
   const { values } = parse(argv, { ...common, n: { type: "string", default: "64" }, out: { type: "string", default: "samples.png" } });
   if (values.help) return help(io, "latent sample --model FILE [--n 64] [--seed 1] [--out samples.png]\n  Decodes n draws from the prior N(0, I) of a VAE into a PNG sheet.");
-  const { file, keys } = await open(values, false);
+  const { file, keys, norm } = await open(values, false);
   if (file.spec.kind !== "vae") throw new UsageError(`${str(values, "model")} is an autoencoder: it has no prior to sample from (train a vae)`);
   const shape = imageShapeOf(file);
   const out = str(values, "out")!;
-  writePng(out, samplePicture(file.model, file.params, shape, keys[1]!, int(values, "n", 1, 10_000)));
+  writePng(out, samplePicture(file.model, file.params, shape, keys[1]!, int(values, "n", 1, 10_000), norm));
   io.out(`wrote ${out}`);
 };
 
 const reconstructCmd: Command = async (argv, io) => {
   const { values } = parse(argv, { ...withData, n: { type: "string", default: "20" }, out: { type: "string", default: "reconstructions.png" } });
   if (values.help) return help(io, "latent reconstruct --model FILE [--data ...] [--n 20] [--seed 1] [--out reconstructions.png]\n  Random test images (upper rows) above their reconstructions at z = mean.");
-  const { file, ds, keys } = await open(values, true);
+  const { file, ds, keys, norm } = await open(values, true);
   const out = str(values, "out")!;
-  writePng(out, reconstructionPicture(file.model, file.params, ds!, keys[0]!, int(values, "n", 1, 10_000), "test images (top) and reconstructions"));
+  writePng(out, reconstructionPicture(file.model, file.params, ds!, keys[0]!, int(values, "n", 1, 10_000), "test images (top) and reconstructions", "truecolor", norm));
   io.out(`wrote ${out}`);
 };
 
@@ -102,9 +118,9 @@ const encodeCmd: Command = async (argv, io) => {
   if (values.help) return help(io, "latent encode --model FILE [--data ...] [--split test|train] [--format csv|jsonl] [--out codes.csv]\n  The code of every sample (AE: the code; VAE: mean and logvar) with its label, as CSV with a header or JSON lines.");
   const format = oneOf(values, "format", ["csv", "jsonl"] as const);
   const which = oneOf(values, "split", ["test", "train"] as const);
-  const { file, ds } = await open(values, true);
+  const { file, ds, norm } = await open(values, true, which === "train");
   const s = ds![which];
-  const enc = file.model.encode(file.params, splitTensor(s, features(ds!)));
+  const enc = encodeRows(file.model, file.params, splitRows(s, features(ds!), norm));
   const L = file.spec.latent;
   const lines: string[] = [];
   if (format === "csv") {
@@ -127,9 +143,9 @@ const interpolateCmd: Command = async (argv, io) => {
     mode: { type: "string", default: "linear" }, out: { type: "string", default: "interpolation.png" } });
   if (values.help) return help(io, "latent interpolate --model FILE [--data ...] [--pairs 4] [--steps 10] [--mode linear|spherical] [--seed 1] [--out interpolation.png]\n  Decodes the path between the codes of random pairs of test images, one strip per pair.");
   const mode = oneOf(values, "mode", ["linear", "spherical"] as const);
-  const { file, ds, keys } = await open(values, true);
+  const { file, ds, keys, norm } = await open(values, true);
   const out = str(values, "out")!;
-  writePng(out, interpolationPicture(file.model, file.params, ds!, keys[2]!, int(values, "pairs", 1, 100), int(values, "steps", 2, 100), mode === "spherical"));
+  writePng(out, interpolationPicture(file.model, file.params, ds!, keys[2]!, int(values, "pairs", 1, 100), int(values, "steps", 2, 100), mode === "spherical", norm));
   io.out(`wrote ${out}`);
 };
 

@@ -6,7 +6,7 @@
  *   t10k-images-idx3-ubyte[.gz]   ubyte [m, rows, cols]   the test split
  *   t10k-labels-idx1-ubyte[.gz]   ubyte [m]               its labels
  * Images become uint8 HWC samples of shape [rows, cols, 1]; the pixels are views into the
- * decompressed files (no copy). Node only.
+ * decompressed files (no copy), which are streamed from disk (./gzip.ts). Node only.
  */
 import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -102,17 +102,23 @@ function checkLabels(split: Split, classes: readonly string[], file: string): vo
   }
 }
 
+export interface IdxDirOptions extends SizeLimit {
+  /** Read only the test files (the train split comes back empty), for commands that evaluate a model. */
+  readonly skipTrain?: boolean;
+}
+
 /**
  * Loads the four IDX files of `dir`. `name` (default: the directory's base name) names the
  * data set; "fashion-mnist" and "mnist" also give class names, and their labels are checked.
  */
-export function loadIdxDir(dir: string, name: string = basename(dir), o: SizeLimit = {}): TE.TaskEither<DataError, Dataset> {
+export function loadIdxDir(dir: string, name: string = basename(dir), o: IdxDirOptions = {}): TE.TaskEither<DataError, Dataset> {
   return TE.tryCatch(async () => {
     const files = await locate(dir);
-    const [train, test] = await Promise.all([
-      readSplit(files.trainImages, files.trainLabels, o),
-      readSplit(files.testImages, files.testLabels, o),
-    ]);
+    const test = await readSplit(files.testImages, files.testLabels, o);
+    // One after the other: each file is streamed into its own buffer, and two at once would only add their peaks.
+    const train = o.skipTrain
+      ? { split: { n: 0, pixels: new Uint8Array(0), labels: new Uint8Array(0) }, rows: test.rows, cols: test.cols }
+      : await readSplit(files.trainImages, files.trainLabels, o);
     if (train.rows !== test.rows || train.cols !== test.cols) {
       throw new DataError(dir, `image size mismatch: ${files.trainImages} has ${train.rows}x${train.cols} images, `
         + `${files.testImages} has ${test.rows}x${test.cols}`);

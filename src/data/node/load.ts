@@ -14,7 +14,7 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
 import type { Dataset } from "../dataset.js";
 import { DataError } from "../errors.js";
-import { IDX_FILES, FASHION_MNIST_DIR, loadIdxDir, looksLikeIdxDir } from "./idx-dir.js";
+import { IDX_FILES, FASHION_MNIST_DIR, loadIdxDir, looksLikeIdxDir, type IdxDirOptions } from "./idx-dir.js";
 import { loadEmbeddedMnist } from "./mnist.js";
 import { loadPngFolder, looksLikePngFolder, type PngFolderOptions } from "./png-folder.js";
 import { loadSat6, type Sat6Options } from "./sat6.js";
@@ -28,6 +28,11 @@ export interface LoadDatasetOptions {
   readonly fashionMnistDir?: string;
   /** Options for "sat6:PATH" (limit: the first N samples of each split). */
   readonly sat6?: Sat6Options;
+  /**
+   * Read only the test split where the format allows (IDX folders such as Fashion-MNIST, SAT-6
+   * CSV folders); the train split then comes back empty. For commands that only evaluate.
+   */
+  readonly skipTrain?: boolean;
 }
 
 const FASHION_HINT = `install it with \`apt-get install dataset-fashion-mnist\` (Debian/Ubuntu; it installs into ${FASHION_MNIST_DIR}), `
@@ -42,11 +47,15 @@ async function isDirectory(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isDirectory(), () => false);
 }
 
-function fashionMnist(dir: string, maxBytes: number | undefined): TE.TaskEither<DataError, Dataset> {
+function idxOptions(o: LoadDatasetOptions): IdxDirOptions {
+  return { ...(o.maxIdxBytes === undefined ? {} : { maxBytes: o.maxIdxBytes }), ...(o.skipTrain ? { skipTrain: true } : {}) };
+}
+
+function fashionMnist(dir: string, o: LoadDatasetOptions): TE.TaskEither<DataError, Dataset> {
   return pipe(
     TE.tryCatch(() => isDirectory(dir), toDataError(dir)),
     TE.chain((exists) => exists
-      ? pipe(loadIdxDir(dir, "fashion-mnist", maxBytes === undefined ? {} : { maxBytes }),
+      ? pipe(loadIdxDir(dir, "fashion-mnist", idxOptions(o)),
         TE.mapLeft((e) => new DataError(e.where, `${detail(e)}; to (re)install Fashion-MNIST, ${FASHION_HINT}`)))
       : TE.left(new DataError("fashion-mnist", `not found in ${dir}: ${FASHION_HINT}`))),
   );
@@ -63,18 +72,18 @@ function fromPath(path: string, o: LoadDatasetOptions): TE.TaskEither<DataError,
       throw new DataError(path, `found neither IDX files nor .png files: ${lookedFor}`);
     }, toDataError(path)),
     TE.chain((kind) => kind === "idx"
-      ? loadIdxDir(path, undefined, o.maxIdxBytes === undefined ? {} : { maxBytes: o.maxIdxBytes })
+      ? loadIdxDir(path, undefined, idxOptions(o))
       : loadPngFolder(path, o.png)),
   );
 }
 
 export function loadDataset(spec: string, o: LoadDatasetOptions = {}): TE.TaskEither<DataError, Dataset> {
   if (spec === "mnist") return TE.tryCatch(async () => loadEmbeddedMnist(), toDataError("mnist"));
-  if (spec === "fashion-mnist") return fashionMnist(o.fashionMnistDir ?? FASHION_MNIST_DIR, o.maxIdxBytes);
+  if (spec === "fashion-mnist") return fashionMnist(o.fashionMnistDir ?? FASHION_MNIST_DIR, o);
   if (spec.startsWith("sat6:")) {
     const path = spec.slice("sat6:".length);
     return path === "" ? TE.left(new DataError("sat6", 'expected "sat6:PATH", PATH a folder of SAT-6 CSV files or sat-6-full.mat'))
-      : loadSat6(path, o.sat6);
+      : loadSat6(path, o.skipTrain ? { ...o.sat6, skipTrain: true } : o.sat6);
   }
   return fromPath(spec, o);
 }

@@ -40,6 +40,11 @@ export interface Sat6Options {
   readonly maxMatBytes?: number;
   /** Largest inflated size of one compressed .mat element; default 2 GiB. */
   readonly maxInflatedBytes?: number;
+  /**
+   * Read only the test split (the train split comes back empty): for commands that evaluate a
+   * model. The CSV layout reads the test files alone; a .mat file is read whole either way.
+   */
+  readonly skipTrain?: boolean;
 }
 
 export const SAT6_ANNOTATIONS_FILE = "sat6annotations.csv";
@@ -145,6 +150,10 @@ async function readCsvSplit(files: CsvFiles, limit: number | undefined, highWate
   return { n, pixels: pixels.pixels, labels: labels.labels };
 }
 
+function emptySplit(): Split {
+  return { n: 0, pixels: new Uint8Array(0), labels: new Uint8Array(0) };
+}
+
 function checkLimit(limit: number | undefined, where: string): void {
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1)) throw new DataError(where, `limit must be a positive integer, got ${limit}`);
 }
@@ -164,7 +173,7 @@ export function loadSat6Csv(dir: string, o: Sat6Options = {}): TE.TaskEither<Dat
     }
     // One after the other (parsing is CPU-bound anyway), the small test split first so that its errors come early.
     const test = await readCsvSplit(files.test, o.limit, hwm);
-    const train = await readCsvSplit(files.train, o.limit, hwm);
+    const train = o.skipTrain ? emptySplit() : await readCsvSplit(files.train, o.limit, hwm);
     return { name: "sat6", imageShape: SAT6_IMAGE_SHAPE, train, test, classNames };
   }, toDataError(dir));
 }
