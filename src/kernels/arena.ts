@@ -11,6 +11,8 @@ const ALIGN = 64;
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB; the byte just past the last usable one. */
 const MAX_BYTES = 65536 * PAGE;
+/** 16 MiB. */
+const GROW_CAP_PAGES = 256;
 
 export class ArenaError extends Error {
   override readonly name = "ArenaError";
@@ -46,9 +48,12 @@ export class Arena {
     const memory = this.exports.memory;
     const have = memory.buffer.byteLength;
     if (end > have) {
-      // Grow by at least half the current size so that many small allocations stay cheap.
+      // Grow by at least half the current size, but by no more than 16 MiB beyond what is needed,
+      // so that many small allocations stay cheap and a big one does not leave tens of MB unused
+      // (the memory never shrinks).
       const need = Math.ceil((end - have) / PAGE);
-      const pages = Math.min(Math.max(need, Math.ceil(have / PAGE / 2)), MAX_BYTES / PAGE - have / PAGE);
+      const slack = Math.min(Math.ceil(have / PAGE / 2), GROW_CAP_PAGES);
+      const pages = Math.min(Math.max(need, slack), MAX_BYTES / PAGE - have / PAGE);
       try { memory.grow(pages); } catch (e) {
         throw new ArenaError(`could not grow WebAssembly memory to ${end} bytes: ${String(e)}`);
       }

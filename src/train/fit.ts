@@ -91,7 +91,8 @@ export async function fit(model: Model, optimizer: Optimizer, o: FitOptions): Pr
 
 async function fitOn(be: WasmBackend, model: Model, optimizer: Optimizer, o: FitOptions): Promise<FitResult> {
   const now = o.now ?? (() => performance.now());
-  const trainers = new Map<number, Trainer<WasmBuffer>>();
+  // One program at a time: a batch of another size (the last, partial one) hands the state over
+  // to a new program and frees the old one, so memory holds one program, not one per size.
   let current: Trainer<WasmBuffer> | null = null;
   let state = o.state;
   const history: EpochMetrics[] = [];
@@ -106,11 +107,12 @@ async function fitOn(be: WasmBackend, model: Model, optimizer: Optimizer, o: Fit
       for (const x of o.data(epoch)) {
         if (o.signal?.aborted) { aborted = true; break; }
         const rows = x.shape[0] ?? 0;
-        let trainer = trainers.get(rows);
-        if (!trainer) { trainer = new Trainer(be, model, optimizer.transform, rows); trainers.set(rows, trainer); }
-        if (trainer !== current) {
-          // Hand the state over between programs of different batch sizes (e.g. a final partial batch).
+        let trainer = current as Trainer<WasmBuffer> | null;
+        if (!trainer || trainer.batch !== rows) {
           state = sync();
+          trainer?.dispose();
+          current = null;
+          trainer = new Trainer(be, model, optimizer.transform, rows);
           trainer.load(state);
           current = trainer;
         }
@@ -137,6 +139,6 @@ async function fitOn(be: WasmBackend, model: Model, optimizer: Optimizer, o: Fit
     }
     return { state: sync(), history, aborted };
   } finally {
-    for (const t of trainers.values()) t.dispose();
+    current?.dispose();
   }
 }
