@@ -7,19 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import * as E from "fp-ts/lib/Either.js";
-import { run } from "../../src/cli/run.js";
-import type { Io } from "../../src/cli/io.js";
+import { latent } from "./support.js";
 import { modelFromSafetensors } from "../../src/io/model-file.js";
 
 const dir = mkdtempSync(join(tmpdir(), "latent-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function latent(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [], err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), tty: false };
-  const code = await run(argv, io);
-  return { code, out, err };
-}
 
 const small = ["--limit", "300", "--hidden", "32", "--batch", "64"];
 

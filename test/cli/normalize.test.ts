@@ -8,8 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import * as E from "fp-ts/lib/Either.js";
-import { run } from "../../src/cli/run.js";
-import type { Io } from "../../src/cli/io.js";
+import { latent } from "./support.js";
 import { gather } from "../../src/data/dataset.js";
 import { fitBandNormalization, normalizationFromJson } from "../../src/data/normalize.js";
 import { loadDataset } from "../../src/data/node/load.js";
@@ -18,12 +17,6 @@ import { modelFromSafetensors, modelToSafetensors, type ModelFile } from "../../
 const dir = mkdtempSync(join(tmpdir(), "latent-normalize-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function latent(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [], err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), tty: false };
-  const code = await run(argv, io);
-  return { code, out, err };
-}
 
 function modelFile(path: string): ModelFile {
   const parsed = modelFromSafetensors(new Uint8Array(readFileSync(path)));

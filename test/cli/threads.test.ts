@@ -3,17 +3,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { run } from "../../src/cli/run.js";
-import type { Io } from "../../src/cli/io.js";
+import { latent } from "./support.js";
 
 const dir = mkdtempSync(join(tmpdir(), "latent-threads-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function latent(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [], err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), tty: false };
-  return { code: await run(argv, io), out, err };
-}
 
 describe("latent train --threads", () => {
   it("writes the same model on 1 and 2 threads", async () => {

@@ -6,7 +6,7 @@
 // range, where relative precision is lost (e.g. sigmoid(-100) ~ 3.7e-44).
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { builds, f32, get, put, type Loaded, prng, worstBound } from "./harness.js";
+import { builds, f32, get, put, type Loaded, prng, worstBound, scoped } from "./harness.js";
 import { Activation, type Ptr } from "../../src/kernels/exports.js";
 import * as ref from "../../src/kernels/reference/activations.js";
 
@@ -29,14 +29,6 @@ function inputs(rand: () => number, n: number): Float64Array {
 
 const ulps = (want: Float64Array, k: number) => Array.from(want, (r) => k * U * Math.abs(r) + TINY);
 
-function scoped<T>(m: Loaded, body: (put: (v: ArrayLike<number>) => Ptr) => T): T {
-  const ptrs: Ptr[] = [];
-  try {
-    return body((v) => { const p = put(m, v); ptrs.push(p); return p; });
-  } finally {
-    for (const p of ptrs) m.arena.release(p);
-  }
-}
 
 const cases = fc.record({
   n: fc.integer({ min: 0, max: 67 }), seed: fc.integer(),

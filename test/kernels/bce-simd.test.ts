@@ -23,7 +23,7 @@
 // t32 within 2.96 u, q within 2.94 u, exp alone within 1.68 u, subnormals within 0.75 steps.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { builds, f32, get, put, type Loaded, worstBound } from "./harness.js";
+import { builds, f32, get, put, type Loaded, worstBound, scoped } from "./harness.js";
 import type { Ptr } from "../../src/kernels/exports.js";
 import * as ref from "../../src/kernels/reference/losses.js";
 
@@ -32,14 +32,6 @@ const E52 = 2 ** -52;
 const SUB = 2 ** -149; // the f32 subnormal step
 const TINY = 2 ** -146;
 
-function scoped<T>(m: Loaded, body: (put: (v: ArrayLike<number>) => Ptr) => T): T {
-  const ptrs: Ptr[] = [];
-  try {
-    return body((v) => { const p = put(m, v); ptrs.push(p); return p; });
-  } finally {
-    for (const p of ptrs) m.arena.release(p);
-  }
-}
 
 /** The f64 soft tail log1p(exp(-|x|)). */
 const tail = (x: number) => Math.log1p(Math.exp(-Math.abs(x)));

@@ -7,7 +7,7 @@
 // - The references are adjoint: <im2col(x), y> = <x, col2im(y)> in float64.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { builds, f32, get, prng, put, type Loaded } from "./harness.js";
+import { builds, f32, get, prng, put, type Loaded, scoped } from "./harness.js";
 import * as ref from "../../src/kernels/reference/conv.js";
 import type { ConvGeometry } from "../../src/backend/backend.js";
 import type { Ptr } from "../../src/kernels/exports.js";
@@ -24,14 +24,6 @@ function args(g: ConvGeometry) {
   return [g.batch, g.h, g.w, g.c, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW, g.oh, g.ow] as const;
 }
 
-function scoped<T>(m: Loaded, body: (put: (v: ArrayLike<number>) => Ptr) => T): T {
-  const ptrs: Ptr[] = [];
-  try {
-    return body((v) => { const p = put(m, v); ptrs.push(p); return p; });
-  } finally {
-    for (const p of ptrs) m.arena.release(p);
-  }
-}
 
 const cases = fc.record({ c: convCaseArb(9), seed: fc.integer() });
 

@@ -7,7 +7,7 @@
 // - sum_squares (f64 result): |k - r| <= (n + 1) 2^-52 r.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { builds, f32, get, put, type Loaded, prng, worstBound } from "./harness.js";
+import { builds, f32, get, put, type Loaded, prng, worstBound, scoped } from "./harness.js";
 import * as ref from "../../src/kernels/reference/elementwise.js";
 import type { Ptr } from "../../src/kernels/exports.js";
 
@@ -23,14 +23,6 @@ function values(rand: () => number, n: number): Float64Array {
 
 
 /** Runs body with a put() whose blocks are released afterwards. */
-function scoped<T>(m: Loaded, body: (put: (v: ArrayLike<number>) => Ptr) => T): T {
-  const ptrs: Ptr[] = [];
-  try {
-    return body((v) => { const p = put(m, v); ptrs.push(p); return p; });
-  } finally {
-    for (const p of ptrs) m.arena.release(p);
-  }
-}
 
 const vec = fc.record({ n: fc.integer({ min: 0, max: 71 }), seed: fc.integer() });
 const mat = fc.record({

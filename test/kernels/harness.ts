@@ -74,3 +74,13 @@ export function worstBound(a: ArrayLike<number>, e: ArrayLike<number>, bound: Ar
   }
   return worst;
 }
+
+/** Runs body with a `put` that copies values into fresh blocks, releasing them all afterwards. */
+export function scoped<T>(m: Loaded, body: (put: (v: ArrayLike<number>) => Ptr) => T): T {
+  const ptrs: Ptr[] = [];
+  try {
+    return body((v) => { const p = put(m, v); ptrs.push(p); return p; });
+  } finally {
+    for (const p of ptrs) m.arena.release(p);
+  }
+}

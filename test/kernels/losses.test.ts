@@ -9,7 +9,7 @@
 //   (KL, reparam, dlogvar); 2^-146 absolute for f32 subnormal results.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { builds, f32, get, put, type Loaded, prng, worstBound } from "./harness.js";
+import { builds, f32, get, put, type Loaded, prng, worstBound, scoped } from "./harness.js";
 import type { Ptr } from "../../src/kernels/exports.js";
 import * as ref from "../../src/kernels/reference/losses.js";
 
@@ -28,14 +28,6 @@ const uniform = (rand: () => number, n: number, lo: number, hi: number) =>
 
 const rel = (want: ArrayLike<number>, k: number) => Array.from(want, (r) => k * U * Math.abs(r) + TINY);
 
-function scoped<T>(m: Loaded, body: (put: (v: ArrayLike<number>) => Ptr) => T): T {
-  const ptrs: Ptr[] = [];
-  try {
-    return body((v) => { const p = put(m, v); ptrs.push(p); return p; });
-  } finally {
-    for (const p of ptrs) m.arena.release(p);
-  }
-}
 
 const vec = fc.record({ n: fc.integer({ min: 0, max: 67 }), seed: fc.integer(), scale: fc.constantFrom(1, 0.125, -0.37).map(Math.fround) });
 const mat = fc.record({ M: fc.integer({ min: 0, max: 9 }), N: fc.integer({ min: 0, max: 23 }), seed: fc.integer(),
