@@ -81,12 +81,12 @@ export function tensorRows(t: TensorLike): Rows {
   };
 }
 
-/** Numbers a program allocates per row: every layer's output and gradient, the convolution columns, x, dOut, codes. */
+/** Numbers a forward-only program allocates per row: every layer's output, the convolution columns, x, codes. */
 function floatsPerRow(model: Model): number {
   const { encoder, mu, logvar, decoder } = model.arch;
-  let floats = 2 * model.spec.input + 5 * model.spec.latent + 2 * encoder.outFeatures;
+  let floats = model.spec.input + 2 * model.spec.latent;
   for (const seq of [encoder, mu, logvar, decoder]) {
-    for (const layer of seq?.layers ?? []) floats += 2 * layer.outFeatures + (layer.workspace?.(NOISE_BLOCK) ?? 0) / NOISE_BLOCK;
+    for (const layer of seq?.layers ?? []) floats += layer.outFeatures + (layer.workspace?.(NOISE_BLOCK) ?? 0) / NOISE_BLOCK;
   }
   return floats;
 }
@@ -102,15 +102,15 @@ export function programRows(model: Model, budget = PROGRAM_BYTES): number {
 /** One program at a time on a backend: replaced (and the old one freed) when another row count is needed. */
 class Runner {
   private current: Program<Buffer> | null = null;
-  private readonly flat: Float32Array;
-  constructor(private readonly model: Model, params: Params, private readonly be: Backend<Buffer>) {
-    this.flat = model.layout.flatten(params);
-  }
+  constructor(private readonly model: Model, private readonly params: Params, private readonly be: Backend<Buffer>) {}
   program(rows: number): Program<Buffer> {
     if (this.current?.batch === rows) return this.current;
     this.dispose();
-    const prog = this.model.program(this.be, rows);
-    prog.be.write(prog.params, this.flat);
+    const prog = this.model.program(this.be, rows, { forwardOnly: true });
+    // Straight into the program's memory where the backend exposes it (no flat copy in between).
+    const view = prog.be.hostView?.(prog.params);
+    if (view instanceof Float32Array) this.model.layout.flatten(this.params, view);
+    else prog.be.write(prog.params, this.model.layout.flatten(this.params));
     this.current = prog;
     return prog;
   }

@@ -24,8 +24,8 @@ import * as E from "fp-ts/lib/Either.js";
 import { fromSpec, specFields, type Model, type ModelSpec } from "../models/index.js";
 import type { Params } from "../nn/params.js";
 import type { OptState } from "../optim/optimizer.js";
-import { checkTensorLike, copyInto, tensor, type Tensor, type TensorLike } from "../tensor/tensor.js";
-import { decodeSafetensors, encodeSafetensors, type SafeTensor } from "./safetensors.js";
+import { checkTensorLike, copyInto, isContiguous, tensor, type Tensor, type TensorLike } from "../tensor/tensor.js";
+import { decodeSafetensors, encodeSafetensors, type EncodeOptions, type SafeTensor } from "./safetensors.js";
 
 export const MODEL_FORMAT_VERSION = "1";
 export const OPTIMIZER_SLOTS = "optimizer.slots";
@@ -150,14 +150,13 @@ function isPlainObject(value: unknown): value is JsonObject {
  * The safetensors bytes of a model. Throws ModelFileError for an invalid spec, missing,
  * misshapen or extra parameters, non-finite values, or metadata that is not plain JSON.
  */
-export function modelToSafetensors(input: ModelFileInput): Uint8Array {
+export function modelToSafetensors(input: ModelFileInput, o: EncodeOptions = {}): Uint8Array {
   if (input === null || typeof input !== "object") throw new ModelFileError("spec", "expected {spec, params, ...}");
   const model = buildModel(input.spec, "the spec");
   const { layout } = model;
   const params = input.params;
   if (params === null || typeof params !== "object") throw new ModelFileError("missing", "params must be a record of tensors");
   const tensors: Record<string, SafeTensor> = {};
-  const flat = new Float32Array(layout.total);
   for (const e of layout.entries) {
     const t = Object.hasOwn(params, e.name) ? params[e.name] : undefined;
     if (t === undefined) throw new ModelFileError("missing", `parameter "${e.name}" is missing`, { tensor: e.name, expected: `[${e.shape.join(", ")}]` });
@@ -169,8 +168,10 @@ export function modelToSafetensors(input: ModelFileInput): Uint8Array {
     if (t.shape.length !== e.shape.length || t.shape.some((d, i) => d !== e.shape[i])) {
       throw new ModelFileError("shape", `parameter "${e.name}" has shape [${t.shape.join(", ")}], the spec needs [${e.shape.join(", ")}]`, { tensor: e.name, expected: `[${e.shape.join(", ")}]`, found: `[${t.shape.join(", ")}]` });
     }
-    const data = flat.subarray(e.offset, e.offset + e.size);
-    copyInto(t, data);
+    // A contiguous f32 tensor is encoded from its own memory; anything else is copied first.
+    const own = t.data instanceof Float32Array && isContiguous(t) ? t.data.subarray(t.offset, t.offset + e.size) : null;
+    const data = own ?? new Float32Array(e.size);
+    if (!own) copyInto(t, data);
     const bad = firstNonFinite(data);
     if (bad >= 0) throw nonFinite(`parameter "${e.name}"`, data, bad, e.name);
     tensors[e.name] = { dtype: "F32", shape: e.shape, data };
@@ -205,7 +206,7 @@ export function modelToSafetensors(input: ModelFileInput): Uint8Array {
   } else if (input.transform !== undefined) {
     throw new ModelFileError("optimizer", "transform is given without optState");
   }
-  return encodeSafetensors(tensors, metadata);
+  return encodeSafetensors(tensors, metadata, o);
 }
 
 function parseMetadataJson(metadata: Readonly<Record<string, string>>, key: string, kind: ModelFileErrorKind): unknown {
@@ -216,7 +217,7 @@ function parseMetadataJson(metadata: Readonly<Record<string, string>>, key: stri
   }
 }
 
-function read(bytes: Uint8Array): ModelFile {
+function read(bytes: Uint8Array, views: boolean): ModelFile {
   const decoded = decodeSafetensors(bytes);
   if (E.isLeft(decoded)) throw new ModelFileError("safetensors", `not a valid safetensors file: ${decoded.left.message}`, {}, decoded.left);
   const { tensors, metadata } = decoded.right;
@@ -232,8 +233,8 @@ function read(bytes: Uint8Array): ModelFile {
   if (!has(metadataKeys.spec)) throw new ModelFileError("spec", `metadata "${metadataKeys.spec}" is missing`);
   const model = buildModel(parseMetadataJson(metadata, metadataKeys.spec, "spec"), `metadata "${metadataKeys.spec}"`);
 
-  // Tensors stay zero-copy views only when they do not share memory with the caller's bytes.
-  const own = (data: Float32Array) => (data.buffer === bytes.buffer ? data.slice() : data);
+  // Tensors stay zero-copy views only when they do not share memory with the caller's bytes (or when views are asked for).
+  const own = (data: Float32Array) => (!views && data.buffer === bytes.buffer ? data.slice() : data);
   const f32 = (name: string): Float32Array => {
     const t = tensors[name]!;
     if (t.dtype !== "F32") throw new ModelFileError("dtype", `tensor "${name}" is ${t.dtype}, expected F32`, { tensor: name, expected: "F32", found: t.dtype });
@@ -286,10 +287,19 @@ function read(bytes: Uint8Array): ModelFile {
   return Object.freeze(out);
 }
 
+export interface ReadOptions {
+  /**
+   * Tensors may be views of `bytes` instead of copies (where aligned): for checking bytes
+   * about to be written without doubling them in memory, not for keeping the result while
+   * `bytes` may change.
+   */
+  readonly views?: boolean;
+}
+
 /** Reads and validates a model file; never throws. */
-export function modelFromSafetensors(bytes: Uint8Array): E.Either<ModelFileError, ModelFile> {
+export function modelFromSafetensors(bytes: Uint8Array, o: ReadOptions = {}): E.Either<ModelFileError, ModelFile> {
   try {
-    return E.right(read(bytes));
+    return E.right(read(bytes, o.views ?? false));
   } catch (e) {
     if (e instanceof ModelFileError) return E.left(e);
     return E.left(new ModelFileError("safetensors", `reading the model file failed: ${e instanceof Error ? e.message : String(e)}`, {}, e));

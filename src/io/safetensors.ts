@@ -159,7 +159,16 @@ function elementCount(shape: readonly number[]): number | null {
  * is not the array type of its dtype or does not fill its shape, a name "__metadata__", a
  * string with a lone surrogate, or a header over 100,000,000 bytes. Empty metadata is omitted.
  */
-export function encodeSafetensors(tensors: Readonly<Record<string, SafeTensor>>, metadata?: Readonly<Record<string, string>>): Uint8Array {
+export interface EncodeOptions {
+  /**
+   * A buffer to write into when it is large enough: the result is then its first bytes (a
+   * view). Repeated saves of one model reuse one buffer instead of allocating a file's size
+   * each time.
+   */
+  readonly into?: Uint8Array;
+}
+
+export function encodeSafetensors(tensors: Readonly<Record<string, SafeTensor>>, metadata?: Readonly<Record<string, string>>, o: EncodeOptions = {}): Uint8Array {
   const bad = (message: string, details: SafetensorsErrorDetails = {}) => new SafetensorsError("invalid-input", message, details);
   const parts: string[] = [];
   if (metadata !== undefined) {
@@ -193,8 +202,9 @@ export function encodeSafetensors(tensors: Readonly<Record<string, SafeTensor>>,
   const json = new TextEncoder().encode(`{${parts.join(",")}}`);
   const headerLength = Math.ceil(json.length / 8) * 8;
   if (headerLength > MAX_HEADER_BYTES) throw bad(`the header would be ${headerLength} bytes, more than ${MAX_HEADER_BYTES}`);
-  const out = new Uint8Array(8 + headerLength + offset);
-  const view = new DataView(out.buffer);
+  const total = 8 + headerLength + offset;
+  const out = o.into && o.into.length >= total ? o.into.subarray(0, total) : new Uint8Array(total);
+  const view = new DataView(out.buffer, out.byteOffset, 8);
   view.setUint32(0, headerLength, true); // u64 little-endian: the low word, then a zero high word
   view.setUint32(4, 0, true);
   out.set(json, 8);

@@ -10,7 +10,7 @@ import type { Params } from "../nn/params.js";
 import { foldIn, split, type Key } from "../random/index.js";
 import { checkTensorLike, copyInto, ShapeError, tensor, type Tensor, type TensorLike } from "../tensor/tensor.js";
 import { architecture, type Architecture } from "./architecture.js";
-import { Program } from "./program.js";
+import { Program, type ProgramOptions } from "./program.js";
 import type { ModelSpec } from "./spec.js";
 
 /** Per-sample means over a data set, in nats for the likelihoods. */
@@ -51,8 +51,8 @@ export class Model {
   }
 
   /** Builds a program on `be` for `batch` rows (the caller disposes it). */
-  program<B extends Buffer>(be: Backend<B>, batch: number): Program<B> {
-    return new Program(be, this.spec, this.arch, batch);
+  program<B extends Buffer>(be: Backend<B>, batch: number, o: ProgramOptions<B> = {}): Program<B> {
+    return new Program(be, this.spec, this.arch, batch, o);
   }
 
   encode(params: Params, x: TensorLike): Encoding {
@@ -160,7 +160,7 @@ export class Model {
         const rows = Math.min(CHUNK, n - start);
         let prog = programs.get(rows);
         if (!prog) {
-          prog = this.program(be, rows);
+          prog = this.program(be, rows, { forwardOnly: true });
           be.write(prog.params, flat);
           programs.set(rows, prog);
         }

@@ -6,6 +6,8 @@
  *   reconstruction = -log p(x | z), summed over pixels;  kl = KL(q(z|x) || N(0, I)), summed over
  *   latent dimensions;  loss = reconstruction + beta * kl (the negative ELBO when beta = 1).
  * forward() returns the sums over the batch; gradients are of the batch mean of the loss.
+ * A forward-only program (evaluation, encoding, decoding) holds the parameters and activations
+ * but no gradient buffers: about half the memory of a training program.
  */
 import type { Backend, Buffer } from "../backend/backend.js";
 import { SequentialRun } from "../nn/sequential.js";
@@ -21,9 +23,22 @@ export interface LossSums {
   readonly kl: number;
 }
 
+export interface ProgramOptions<B extends Buffer = Buffer> {
+  /** No gradient buffers; backward() throws. */
+  readonly forwardOnly?: boolean;
+  /**
+   * Parameter and gradient buffers (layout.total values each) owned by the caller: the program
+   * computes on them and dispose() leaves them alone. A trainer keeps its state in them while
+   * it changes batch size.
+   */
+  readonly buffers?: { readonly params: B; readonly grads: B };
+}
+
 export class Program<B extends Buffer> {
   readonly params: B;
+  /** Gradients in the layout of params; empty in a forward-only program. */
   readonly grads: B;
+  readonly forwardOnly: boolean;
   readonly x: B;
   readonly enc: SequentialRun<B>;
   readonly muRun: SequentialRun<B> | null;
@@ -42,14 +57,20 @@ export class Program<B extends Buffer> {
   private readonly obsLogvarGrad: B | null;
   private readonly owned: B[];
 
-  constructor(readonly be: Backend<B>, readonly spec: ModelSpec, readonly arch: Architecture, readonly batch: number) {
+  constructor(readonly be: Backend<B>, readonly spec: ModelSpec, readonly arch: Architecture, readonly batch: number, o: ProgramOptions<B> = {}) {
     const { layout } = arch;
-    this.params = be.alloc(layout.total);
-    this.grads = be.alloc(layout.total);
+    const forwardOnly = this.forwardOnly = o.forwardOnly ?? false;
+    /** Sizes of the buffers only backward() uses. */
+    const back = (n: number) => (forwardOnly ? 0 : n);
+    if (o.buffers && (o.buffers.params.length !== layout.total || o.buffers.grads.length !== back(layout.total))) {
+      throw new RangeError(`a program's own parameter and gradient buffers must hold ${layout.total} and ${back(layout.total)} values`);
+    }
+    this.params = o.buffers?.params ?? be.alloc(layout.total);
+    this.grads = o.buffers?.grads ?? be.alloc(back(layout.total));
     const views = (flat: B) => layout.entries.map((e) => be.view(flat, e.offset, e.size));
-    const p = views(this.params), g = views(this.grads);
+    const p = views(this.params), g = forwardOnly ? null : views(this.grads);
     let at = 0;
-    const take = (count: number): [B[], B[]] => { const r: [B[], B[]] = [p.slice(at, at + count), g.slice(at, at + count)]; at += count; return r; };
+    const take = (count: number): [B[], B[] | null] => { const r: [B[], B[] | null] = [p.slice(at, at + count), g ? g.slice(at, at + count) : null]; at += count; return r; };
     const run = (seq: Architecture["encoder"]) => new SequentialRun(be, seq, batch, ...take(seq.paramSpecs().length));
     this.enc = run(arch.encoder);
     this.muRun = arch.mu ? run(arch.mu) : null;
@@ -59,17 +80,17 @@ export class Program<B extends Buffer> {
     this.x = be.alloc(batch * D);
     this.eps = be.alloc(batch * L);
     this.z = spec.kind === "vae" ? be.alloc(batch * L) : this.enc.output;
-    this.dOut = be.alloc(batch * D);
-    this.dz = be.alloc(batch * L);
-    this.dmu = be.alloc(batch * L);
-    this.dlv = be.alloc(batch * L);
-    this.dh = be.alloc(batch * H);
-    this.dhOther = be.alloc(batch * H);
-    this.owned = [this.params, this.grads, this.x, this.eps, this.dOut, this.dz, this.dmu, this.dlv, this.dh, this.dhOther];
+    this.dOut = be.alloc(back(batch * D));
+    this.dz = be.alloc(back(batch * L));
+    this.dmu = be.alloc(back(batch * L));
+    this.dlv = be.alloc(back(batch * L));
+    this.dh = be.alloc(back(batch * H));
+    this.dhOther = be.alloc(back(batch * H));
+    this.owned = [...(o.buffers ? [] : [this.params, this.grads]), this.x, this.eps, this.dOut, this.dz, this.dmu, this.dlv, this.dh, this.dhOther];
     if (spec.kind === "vae") this.owned.push(this.z);
     if (arch.learnedObsLogvar) {
       this.obsLogvar = p[p.length - 1]!;
-      this.obsLogvarGrad = g[g.length - 1]!;
+      this.obsLogvarGrad = g ? g[g.length - 1]! : null;
     } else {
       this.obsLogvar = be.alloc(1);
       be.fill(typeof spec.obsLogvar === "number" ? spec.obsLogvar : 0, this.obsLogvar);
@@ -116,12 +137,13 @@ export class Program<B extends Buffer> {
     switch (this.spec.likelihood) {
       case "bernoulli": return be.bceLogitsForward(out, x);
       case "mse": return be.sqErrForward(out, x);
-      case "gaussian": return be.gaussianNllForward(this.batch, this.spec.input, out, x, this.obsLogvar, this.obsLogvarGrad ? 1 : 0);
+      case "gaussian": return be.gaussianNllForward(this.batch, this.spec.input, out, x, this.obsLogvar, this.arch.learnedObsLogvar ? 1 : 0);
     }
   }
 
   /** Gradients of the batch-mean loss after forward(); written into this.grads. */
   backward(): void {
+    if (this.forwardOnly) throw new Error("backward() on a forward-only program");
     const { be, batch, spec } = this;
     const scale = batch > 0 ? 1 / batch : 0;
     switch (spec.likelihood) {

@@ -38,11 +38,14 @@ export class SequentialRun<B extends Buffer> {
   private readonly grads: B[];
   private readonly workspaces: (B | null)[];
 
-  /** `params` and `grads` are views in paramSpecs() order (the model's flat buffers). */
+  /**
+   * `params` and `grads` are views in paramSpecs() order (the model's flat buffers). Without
+   * `paramGrads` the run is forward-only: it holds no gradient buffers and backward() throws.
+   */
   constructor(private readonly be: Backend<B>, readonly seq: Sequential, readonly batch: number,
-    private readonly params: readonly B[], private readonly paramGrads: readonly B[]) {
+    private readonly params: readonly B[], private readonly paramGrads: readonly B[] | null) {
     this.outputs = seq.layers.map((l) => be.alloc(batch * l.outFeatures));
-    this.grads = seq.layers.slice(0, -1).map((l) => be.alloc(batch * l.outFeatures));
+    this.grads = paramGrads ? seq.layers.slice(0, -1).map((l) => be.alloc(batch * l.outFeatures)) : [];
     this.workspaces = seq.layers.map((l) => {
       const n = l.workspace?.(batch) ?? 0;
       return n > 0 ? be.alloc(n) : null;
@@ -68,12 +71,14 @@ export class SequentialRun<B extends Buffer> {
 
   /** Backward from dy = d(loss)/d(output); writes every parameter gradient and, if given, dx. */
   backward(x: B, dy: B, dx: B | null): void {
+    if (!this.paramGrads) throw new Error(`${this.seq.prefix}: backward() on a forward-only run`);
+    const paramGrads = this.paramGrads;
     const layers = this.seq.layers;
     for (let i = layers.length - 1; i >= 0; i--) {
       const input = i === 0 ? x : this.outputs[i - 1]!;
       const dOut = i === layers.length - 1 ? dy : this.grads[i]!;
       const dIn = i === 0 ? dx : this.grads[i - 1]!;
-      layers[i]!.backward(this.be, this.slices(i, this.params), this.slices(i, this.paramGrads), this.batch,
+      layers[i]!.backward(this.be, this.slices(i, this.params), this.slices(i, paramGrads), this.batch,
         input, this.outputs[i]!, dOut, dIn, this.workspaces[i] ?? undefined);
     }
   }

@@ -91,8 +91,8 @@ export async function fit(model: Model, optimizer: Optimizer, o: FitOptions): Pr
 
 async function fitOn(be: WasmBackend, model: Model, optimizer: Optimizer, o: FitOptions): Promise<FitResult> {
   const now = o.now ?? (() => performance.now());
-  // One program at a time: a batch of another size (the last, partial one) hands the state over
-  // to a new program and frees the old one, so memory holds one program, not one per size.
+  // One trainer: a batch of another size (the last, partial one) resizes its activations and
+  // keeps the state in place, so memory holds one program and no state is copied out.
   let current: Trainer<WasmBuffer> | null = null;
   let state = o.state;
   const history: EpochMetrics[] = [];
@@ -108,14 +108,12 @@ async function fitOn(be: WasmBackend, model: Model, optimizer: Optimizer, o: Fit
         if (o.signal?.aborted) { aborted = true; break; }
         const rows = x.shape[0] ?? 0;
         let trainer = current as Trainer<WasmBuffer> | null;
-        if (!trainer || trainer.batch !== rows) {
-          state = sync();
-          trainer?.dispose();
-          current = null;
+        if (!trainer) {
           trainer = new Trainer(be, model, optimizer.transform, rows);
           trainer.load(state);
           current = trainer;
         }
+        trainer.resize(rows);
         const metrics = trainer.run(x, foldIn(o.key, trainer.count));
         samples += rows; steps++;
         recon += metrics.reconstruction * rows;

@@ -16,15 +16,16 @@ export type StepFn = (state: TrainState, batch: TensorLike, key: Key) => { state
 
 /** `backend`: where to compute (default: the one init() set), e.g. a pool from parallel.startThreads. */
 export function step(model: Model, optimizer: Optimizer, options: { readonly backend?: WasmBackend } = {}): StepFn {
-  const trainers = new Map<number, Trainer<WasmBuffer>>();
+  // One trainer, resized to each batch's rows: the state is loaded into it on every call.
+  let trainer: Trainer<WasmBuffer> | null = null;
   return (state, batch, key) => {
     const be = options.backend ?? defaultBackend();
     const rows = batch?.shape?.[0] ?? 0;
-    let trainer = trainers.get(rows);
     if (!trainer || trainer.be !== be) {
+      trainer?.dispose();
       trainer = new Trainer(be, model, optimizer.transform, rows);
-      trainers.set(rows, trainer);
     }
+    trainer.resize(rows);
     trainer.load(state);
     const metrics = trainer.run(batch, key);
     return { state: trainer.state(), metrics };

@@ -1,6 +1,8 @@
 /**
  * One training program: a model program plus optimizer slots on a backend, for one batch
- * size. `run` does a whole step in place: forward, backward, guard, optimizer, apply.
+ * size at a time. `run` does a whole step in place: forward, backward, guard, optimizer, apply.
+ * `resize` changes the batch size and keeps the state where it is (the parameter, gradient
+ * and slot buffers belong to the trainer; only the activations are rebuilt).
  * Both the pure `step` and `fit` use it, which is why fit equals folding step bit for bit.
  *
  * The NaN guard keeps the last finite state without copying it every step where the transform
@@ -39,7 +41,9 @@ export class NonFiniteError extends Error {
 }
 
 export class Trainer<B extends Buffer> {
-  readonly prog: Program<B>;
+  private program: Program<B>;
+  private readonly params: B;
+  private readonly grads: B;
   private slots: B;
   private slotViews: B[];
   /**
@@ -50,15 +54,29 @@ export class Trainer<B extends Buffer> {
   private backup: B;
   private backupViews: B[];
   count = 0;
+  /** The last state() read out (the same frozen record) until the next load() or run(): the end of a fit reads it several times. */
+  private readOut: TrainState | null = null;
 
-  constructor(readonly be: Backend<B>, readonly model: Model, readonly transform: Transform, readonly batch: number) {
-    this.prog = model.program(be, batch);
+  constructor(readonly be: Backend<B>, readonly model: Model, readonly transform: Transform, batch: number) {
     const n = model.layout.total;
+    this.params = be.alloc(n);
+    this.grads = be.alloc(n);
+    this.program = model.program(be, batch, { buffers: { params: this.params, grads: this.grads } });
     const views = (b: B) => Array.from({ length: transform.slots }, (_, i) => be.view(b, i * n, n));
     this.slots = be.alloc(transform.slots * n);
     this.slotViews = views(this.slots);
     this.backup = be.alloc((transform.slots + (transform.applyFused ? 0 : 1)) * n);
     this.backupViews = views(this.backup);
+  }
+
+  get prog(): Program<B> { return this.program; }
+  get batch(): number { return this.program.batch; }
+
+  /** Rebuilds the activations for `batch` rows; parameters, optimizer state and step count stay as they are. */
+  resize(batch: number): void {
+    if (batch === this.program.batch) return;
+    this.program.dispose(); // first, so the new activations can take the freed memory
+    this.program = this.model.program(this.be, batch, { buffers: { params: this.params, grads: this.grads } });
   }
 
   load(state: TrainState): void {
@@ -70,9 +88,11 @@ export class Trainer<B extends Buffer> {
     else this.be.write(this.prog.params, layout.flatten(state.params));
     this.be.write(this.slots, state.opt.slots);
     this.count = state.opt.count;
+    this.readOut = null;
   }
 
   state(): TrainState {
+    if (this.readOut) return this.readOut;
     const { be, prog, model } = this;
     const view = be.hostView?.(prog.params);
     let params: Params;
@@ -86,12 +106,13 @@ export class Trainer<B extends Buffer> {
     }
     const raw = be.read(this.slots);
     const slots = raw instanceof Float32Array ? raw : Float32Array.from(raw);
-    return Object.freeze({ params, opt: Object.freeze({ count: this.count, slots }) });
+    return (this.readOut = Object.freeze({ params, opt: Object.freeze({ count: this.count, slots }) }));
   }
 
   /** One step on the batch x [batch, input] with the key for the VAE's noise. */
   run(x: TensorLike, key: Key): StepMetrics {
     const { be, prog, batch, model } = this;
+    this.readOut = null;
     checkTensorLike(x, "batch");
     if (x.shape.length !== 2 || x.shape[0] !== batch || x.shape[1] !== model.spec.input) {
       throw new ShapeError(`batch must have shape [${batch}, ${model.spec.input}], got [${x.shape.join(", ")}]`);
@@ -140,7 +161,9 @@ export class Trainer<B extends Buffer> {
   }
 
   dispose(): void {
-    this.prog.dispose();
+    this.program.dispose();
+    this.be.free(this.params);
+    this.be.free(this.grads);
     this.be.free(this.slots);
     this.be.free(this.backup);
   }

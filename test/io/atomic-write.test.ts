@@ -98,14 +98,33 @@ describe("writeFileAtomic", () => {
     expect(await readFile(path, "utf8")).toBe("good");
   });
 
-  it("bytes that read back differently (a lying disk) are refused before the rename", async () => {
+  it.each([["chunked compare", false], ["whole read-back for a validator", true]])("bytes that read back differently (a lying disk) are refused before the rename (%s)", async (_, validated) => {
     const dir = await folder();
     const path = join(dir, "a.bin");
     await writeFile(path, "old");
-    const p = writeFileAtomic(path, bytes("abc"), { fs: { readFile: async (t) => { const b = new Uint8Array(await readFile(t)); b[1] = 0; return b; } } });
+    const lying = { writeNew: async (t: string, b: Uint8Array, m: number | undefined) => { const c = b.slice(); c[1] = 0; await nodeFs.writeNew(t, c, m); } };
+    const p = writeFileAtomic(path, bytes("abc"), { fs: lying, ...(validated ? { validate: (b: Uint8Array) => E.right(b.length) } : {}) });
     expect((await rejected(p, "verify", path)).message).toContain("first at byte 1");
     expect(await readFile(path, "utf8")).toBe("old");
     expect(await readdir(dir)).toEqual(["a.bin"]);
+  });
+
+  it("the chunked compare finds the first difference past the first chunk, and a length mismatch", async () => {
+    const dir = await folder();
+    const path = join(dir, "big.bin");
+    const data = new Uint8Array(3 * 2 ** 20 + 17).map((_, i) => (i * 7) & 255);
+    await writeFile(path, data);
+    expect(await nodeFs.compare(path, data)).toEqual({ size: data.length, firstDifference: -1 });
+    const changed = data.slice();
+    changed[2 ** 20 + 5] = changed[2 ** 20 + 5]! ^ 1;
+    expect(await nodeFs.compare(path, changed)).toEqual({ size: data.length, firstDifference: 2 ** 20 + 5 });
+    expect(await nodeFs.compare(path, data.subarray(0, data.length - 1))).toEqual({ size: data.length, firstDifference: data.length - 1 });
+    const longer = new Uint8Array(data.length + 3);
+    longer.set(data);
+    expect(await nodeFs.compare(path, longer)).toEqual({ size: data.length, firstDifference: data.length });
+    await writeFile(path, new Uint8Array(0));
+    expect(await nodeFs.compare(path, new Uint8Array(0))).toEqual({ size: 0, firstDifference: -1 });
+    expect(await nodeFs.compare(path, bytes("a"))).toEqual({ size: 0, firstDifference: 0 });
   });
 
   it("a failing write or rename removes the temporary file", async () => {

@@ -139,6 +139,37 @@ describe("model files", () => {
     const t = { data: Float32Array.from([w.data[0]!, w.data[2]!, w.data[1]!, w.data[3]!]), shape: [2, 2], stride: [1, 2], offset: 0 };
     const loaded = load(modelToSafetensors({ spec: model.spec, params: { ...params, "encoder.0.weight": t } }));
     expectSameParams(loaded.params, params);
+    // A contiguous view at an offset into a larger array is written from its own elements.
+    const padded = new Float32Array(3 + w.data.length);
+    padded.set(w.data, 3);
+    const shifted = { data: padded, shape: [2, 2], stride: [2, 1], offset: 3 };
+    expectSameParams(load(modelToSafetensors({ spec: model.spec, params: { ...params, "encoder.0.weight": shifted } })).params, params);
+  });
+
+  it("encodes into a given buffer when it is large enough, else into a fresh one; the bytes are the same", () => {
+    const { model, params } = small();
+    const input = { spec: model.spec, params, optState: { count: 3, slots: new Float32Array(2 * model.layout.total).fill(0.5) } };
+    const fresh = modelToSafetensors(input);
+    const big = new Uint8Array(fresh.length + 100).fill(7);
+    const into = modelToSafetensors(input, { into: big });
+    expect(into.buffer).toBe(big.buffer);
+    expect(into.byteOffset).toBe(0);
+    expect(Buffer.compare(into, fresh)).toBe(0);
+    const again = modelToSafetensors(input, { into: into }); // exactly the size: reused
+    expect(again.buffer).toBe(big.buffer);
+    const small2 = new Uint8Array(fresh.length - 1);
+    const other = modelToSafetensors(input, { into: small2 });
+    expect(other.buffer).not.toBe(small2.buffer);
+    expect(Buffer.compare(other, fresh)).toBe(0);
+  });
+
+  it("reading with views (for checking bytes) aliases them; by default it copies", () => {
+    const { model, params } = small();
+    const bytes = modelToSafetensors({ spec: model.spec, params });
+    const viewed = modelFromSafetensors(bytes, { views: true });
+    if (E.isLeft(viewed)) throw viewed.left;
+    expect(Object.values(viewed.right.params).some((t) => t.data.buffer === bytes.buffer)).toBe(true);
+    expectSameParams(viewed.right.params, params);
   });
 });
 

@@ -26,7 +26,7 @@ import { int, intList, num, oneOf, parse, str, UsageError, type Options } from "
 import { orThrow } from "../errors.js";
 import { startThreads, type ThreadedBackend } from "../../parallel/index.js";
 import { nodeSpawn } from "../../parallel/node/spawn.js";
-import { evaluateLoss, splitRows } from "../evaluate.js";
+import { evaluateLoss, programRows, splitRows } from "../evaluate.js";
 import { writePictures } from "../pictures.js";
 import { progress } from "../progress.js";
 import type { Io } from "../io.js";
@@ -221,7 +221,9 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   // The test split stays uint8: it is evaluated in bounded batches on the training backend
   // (../evaluate.ts), never held as one f32 tensor.
   const testRows = splitRows(ds.test, d, norm);
-  const ev = { backend: backend as unknown as Backend<Buffer> };
+  // Beside the live trainer, an evaluation program holds no more rows than a training batch
+  // (rounded down to a power of two, so that programs tile the 512-row noise blocks).
+  const ev = { backend: backend as unknown as Backend<Buffer>, rows: Math.min(programRows(model), 2 ** Math.floor(Math.log2(config.batch))) };
   const normalization: JsonObject = normalizationToJson(norm, ds.train.pixels instanceof Uint8Array ? "uint8" : "float32", ds.imageShape);
   const state0 = resumed ?? initState(model.init(kInit), opt);
   const history: EpochMetrics[] = await readHistory(join(out, "metrics.jsonl"), config.epochsDone);
@@ -239,18 +241,23 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   // those bytes, so it holds a valid model. At the end of a run best, checkpoint and model hold
   // the same state; encoding and validating it for each file made ~25 MB of garbage per file (the
   // default MLP with its Adam state) right at the run's memory peak.
+  // The file's bytes are encoded into one buffer kept for the run (the tensors' bytes and room
+  // for the header), not into a fresh file-sized allocation per epoch.
   let encoded: { readonly key: string; readonly bytes: Uint8Array } | null = null;
+  let fileBuffer: Uint8Array | null = null;
   const save = async (file: string, s: TrainState, epochsDone: number): Promise<void> => {
     const path = join(out, file);
     const key = `${s.opt.count}|${epochsDone}|${best}`;
     if (encoded?.key !== key) {
       encoded = null;
       try {
-        const bytes = modelToSafetensors({
+        const input = {
           spec: model.spec, params: s.params, normalization, optState: s.opt, transform: opt.transform.name,
           training: { ...config, epochsDone, bestTestLoss: best } as unknown as JsonObject,
-        });
-        const check = modelFromSafetensors(bytes);
+        };
+        fileBuffer ??= new Uint8Array(4 * (model.layout.total + s.opt.slots.length) + HEADER_ROOM);
+        const bytes = modelToSafetensors(input, { into: fileBuffer });
+        const check = modelFromSafetensors(bytes, { views: true });
         if (E.isLeft(check)) throw check.left;
         encoded = { key, bytes };
       } catch (e) {
@@ -285,6 +292,9 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   const pictures = await writePictures(out, model, result.state.params, ds, history, kPictures, norm, ev);
   io.out(`wrote ${join(out, "model.safetensors")}, metrics.jsonl, ${pictures.join(", ")}`);
 }
+
+/** Bytes kept for a model file's header (JSON metadata: spec, normalisation, training config), a few KB in practice. */
+const HEADER_ROOM = 1 << 16;
 
 /** One line of metrics.jsonl. Losses are per sample in nats (reconstruction summed over pixels). */
 export function metricsLine(m: EpochMetrics): string {

@@ -5,15 +5,16 @@
  * short input), and the decompressed size is capped (maxBytes) so a small "gzip bomb" cannot
  * exhaust memory. Node only (node:zlib, node:fs).
  *
- * Memory: a gzip file is streamed from disk through zlib into one buffer allocated at the size
- * the gzip trailer announces (ISIZE, checked for plausibility and against the cap), so loading
- * holds the decompressed bytes plus zlib's small chunks: never the whole compressed file, nor
- * the list of output chunks and their concatenation side by side (what zlib.gunzip does, which
- * for Fashion-MNIST's training images is 26 MB + 2 x 47 MB at the peak).
+ * Memory: a gzip file is read from disk in 1 MiB pieces into one reused buffer and inflated by
+ * zlib into one buffer of the size the gzip trailer announces (ISIZE, checked for plausibility
+ * and against the cap), which becomes the result (Sink). Loading therefore holds the
+ * decompressed bytes and one piece of input: never the whole compressed file, nor the list of
+ * output chunks and their concatenation side by side (what zlib.gunzip does, which for
+ * Fashion-MNIST's training images is 26 MB + 2 x 47 MB at the peak), and it leaves no garbage
+ * of the data's size behind.
  */
 import { constants as bufferConstants } from "node:buffer";
-import { createReadStream } from "node:fs";
-import { open, readFile, stat } from "node:fs/promises";
+import { open, readFile, stat, type FileHandle } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { DataError } from "../errors.js";
@@ -47,30 +48,54 @@ const MAX_RATIO = 1032;
 /** Thrown inside the decompression when the output passes the cap. */
 class TooLarge extends Error {}
 
-/** Collects decompressed chunks into one buffer, preallocated from a size hint and grown (doubling) when the hint was short. */
+/**
+ * Collects decompressed chunks into one buffer. zlib writes its output into buffers of
+ * `chunkSize` bytes and hands out consecutive slices of them; with chunkSize set to the size
+ * hint the whole output is one buffer, which the sink adopts as it is: no copy, and no
+ * garbage the size of the data left for the collector (a run that allocates nothing while it
+ * trains would otherwise carry it to the end). Any chunk that does not continue that buffer
+ * (a hint that was short, zlib allocating anew) switches to copying into a buffer of its own,
+ * grown by doubling.
+ */
 class Sink {
-  private buf: Uint8Array;
+  private adopted: Uint8Array | null = null;
+  private own: Uint8Array | null = null;
   private at = 0;
-  constructor(hint: number, private readonly max: number) {
-    this.buf = new Uint8Array(Math.min(hint, max));
-  }
+  constructor(private readonly hint: number, private readonly max: number) {}
   push(chunk: Uint8Array): void {
     const end = this.at + chunk.length;
     if (end > this.max) throw new TooLarge();
-    if (end > this.buf.length) {
-      const grown = new Uint8Array(Math.min(this.max, Math.max(end, 2 * this.buf.length, 65536)));
-      grown.set(this.buf.subarray(0, this.at));
-      this.buf = grown;
+    const a = this.adopted;
+    if (!this.own && (a ? chunk.buffer === a.buffer && chunk.byteOffset === a.byteOffset + a.length : chunk.byteOffset === 0)) {
+      this.adopted = new Uint8Array(chunk.buffer, a ? a.byteOffset : chunk.byteOffset, end);
+      this.at = end;
+      return;
     }
-    this.buf.set(chunk, this.at);
+    if (!this.own || end > this.own.length) {
+      const grown = new Uint8Array(Math.min(this.max, Math.max(end, this.own ? 2 * this.own.length : this.hint, 65536)));
+      grown.set(this.own ? this.own.subarray(0, this.at) : this.adopted ?? new Uint8Array(0));
+      this.own = grown;
+      this.adopted = null;
+    }
+    this.own.set(chunk, this.at);
     this.at = end;
   }
   result(): Uint8Array {
-    if (this.at === this.buf.length) return this.buf;
-    // A hint that was too large: keep a view when the slack is small, else copy to the exact size.
-    return this.buf.length - this.at <= this.at / 8 ? this.buf.subarray(0, this.at) : this.buf.slice(0, this.at);
+    const buf = this.own ?? this.adopted;
+    if (!buf) return new Uint8Array(0);
+    const whole = new Uint8Array(buf.buffer, buf.byteOffset, this.at);
+    // A buffer much larger than the data (a hint that was too large): copy to the exact size.
+    return buf.buffer.byteLength - this.at <= this.at / 8 ? whole : whole.slice();
   }
 }
+
+/** zlib's output buffer size for a size hint: the whole output in one buffer when the hint is right. */
+function chunkSizeFor(hint: number, max: number): number {
+  return Math.max(64 * 1024, Math.min(hint, max));
+}
+
+/** Compressed bytes read from a file at a time, into one reused buffer. */
+const READ_CHUNK = 1 << 20;
 
 /**
  * The decompressed size a gzip trailer announces (ISIZE: the last member's size mod 2^32),
@@ -93,12 +118,33 @@ function gzipError(err: unknown, where: string, compressed: number, maxOutputLen
   return new DataError(where, message);
 }
 
-/** Runs zlib over `feed`'s input and collects the output into a Sink. */
-async function inflate(feed: (g: ReturnType<typeof createGunzip>) => void, sink: Sink): Promise<Uint8Array> {
-  const g = createGunzip();
+/**
+ * Runs zlib over the compressed chunks `feed` writes (it resolves once it has ended the input)
+ * and collects the output into a Sink. zlib's first error wins over the errors it causes later.
+ */
+async function inflate(feed: (write: (bytes: Uint8Array) => Promise<void>) => Promise<void>, sink: Sink, hint: number, max: number): Promise<Uint8Array> {
+  const g = createGunzip({ chunkSize: chunkSizeFor(hint, max) });
+  let failure: unknown = null;
+  const ended = new Promise<void>((resolve, reject) => {
+    g.on("data", (chunk: Uint8Array) => {
+      try { sink.push(chunk); } catch (e) { g.destroy(e as Error); }
+    });
+    g.on("end", resolve);
+    g.on("error", (e) => { failure ??= e; reject(e); });
+  });
+  ended.catch(() => undefined);
+  // The callback of a write runs once zlib has consumed all of its input, so the caller may
+  // reuse the buffer; after an error zlib may never call it, hence the race with the error.
+  const write = (bytes: Uint8Array) => Promise.race([
+    new Promise<void>((resolve, reject) => g.write(bytes, (e) => (e ? reject(e) : resolve()))),
+    ended.then(() => { throw new Error("gzip stream ended before all input was written"); }),
+  ]);
   try {
-    feed(g);
-    for await (const chunk of g) sink.push(chunk as Uint8Array);
+    await feed(write);
+    g.end();
+    await ended;
+  } catch (e) {
+    throw failure ?? e;
   } finally {
     g.destroy();
   }
@@ -111,8 +157,9 @@ export function gunzip(bytes: Uint8Array, where: string, o: SizeLimit = {}): TE.
   const bad = checkLimit(maxOutputLength, where);
   if (bad) return TE.left(bad);
   const trailer = bytes.length >= 4 ? new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true) : 0;
+  const hint = sizeHint(trailer, bytes.length);
   return TE.tryCatch(
-    () => inflate((g) => { g.end(bytes); }, new Sink(sizeHint(trailer, bytes.length), maxOutputLength)),
+    () => inflate((write) => write(bytes), new Sink(hint, maxOutputLength), hint, maxOutputLength),
     (e) => gzipError(e, where, bytes.length, maxOutputLength),
   );
 }
@@ -169,17 +216,23 @@ export function readMaybeGzipped(path: string, o: SizeLimit = {}): TE.TaskEither
       try { return plainBytes(await readFile(path)); } catch (e) { throw new DataError(path, `cannot read: ${String(e)}`); }
     }
     const trailer = size >= 4 ? new DataView(tail.buffer).getUint32(0, true) : 0;
-    const sink = new Sink(sizeHint(trailer, size), limit);
-    const file = createReadStream(path, { highWaterMark: 1 << 20 });
+    const hint = sizeHint(trailer, size);
+    let fh: FileHandle;
+    try { fh = await open(path, "r"); } catch (e) { throw new DataError(path, `cannot read: ${String(e)}`); }
     try {
-      return await inflate((g) => {
-        file.on("error", (e) => g.destroy(e));
-        file.pipe(g);
-      }, sink);
+      return await inflate(async (write) => {
+        const buf = new Uint8Array(Math.min(READ_CHUNK, size));
+        for (;;) {
+          let bytesRead: number;
+          try { ({ bytesRead } = await fh.read(buf, 0, buf.length, null)); } catch (e) { throw new DataError(path, `cannot read: ${String(e)}`); }
+          if (bytesRead === 0) return;
+          await write(buf.subarray(0, bytesRead));
+        }
+      }, new Sink(hint, limit), hint, limit);
     } catch (e) {
       throw gzipError(e, path, size, limit);
     } finally {
-      file.destroy();
+      await fh.close();
     }
   }, (e) => e instanceof DataError ? e : new DataError(path, `cannot read: ${String(e)}`));
 }

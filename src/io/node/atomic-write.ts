@@ -35,6 +35,8 @@ export interface AtomicWriteFs {
   /** Creates `path` (failing if it exists), writes all bytes, fsyncs, closes; removes it again if any of that fails. */
   writeNew(path: string, bytes: Uint8Array, mode: number | undefined): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
+  /** The file's size and the first byte index where it differs from `bytes` (-1 when equal), read in small chunks. */
+  compare(path: string, bytes: Uint8Array): Promise<{ readonly size: number; readonly firstDifference: number }>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
   /** Opens the folder and fsyncs it. */
@@ -42,6 +44,9 @@ export interface AtomicWriteFs {
   /** Permission bits of an existing file, undefined when there is none. */
   modeOf(path: string): Promise<number | undefined>;
 }
+
+/** Bytes read back at a time when no validator needs the whole file. */
+const COMPARE_CHUNK = 1 << 20;
 
 const code = (e: unknown): string | undefined => (e as { code?: string } | null)?.code;
 
@@ -60,6 +65,23 @@ export const nodeFs: AtomicWriteFs = {
     await handle.close();
   },
   readFile: (path) => readFile(path),
+  async compare(path, bytes) {
+    const handle = await open(path, "r");
+    try {
+      const size = (await handle.stat()).size;
+      const chunk = new Uint8Array(Math.min(COMPARE_CHUNK, Math.max(size, 1)));
+      for (let at = 0; at < Math.min(size, bytes.length);) {
+        const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - at), at);
+        if (bytesRead === 0) return { size: at, firstDifference: at };
+        const diff = firstDifference(chunk.subarray(0, bytesRead), bytes.subarray(at, at + bytesRead));
+        if (diff >= 0 && diff < bytesRead) return { size, firstDifference: at + diff };
+        at += bytesRead;
+      }
+      return { size, firstDifference: size === bytes.length ? -1 : Math.min(size, bytes.length) };
+    } finally {
+      await handle.close();
+    }
+  },
   rename: (from, to) => rename(from, to),
   unlink: (path) => unlink(path),
   async syncDir(dir) {
@@ -128,10 +150,11 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
       tempExists = true;
     }
     step = "verify";
-    const back = await fs.readFile(temp);
-    const diff = firstDifference(back, bytes);
-    if (diff >= 0) throw new Error(`the file read back (${back.length} bytes) differs from the ${bytes.length} bytes written, first at byte ${diff}`);
-    if (options.validate) {
+    // Read back whole only for a validator; else in chunks, so a large file is not held twice.
+    const back = options.validate ? await fs.readFile(temp) : null;
+    const { size, firstDifference: diff } = back ? { size: back.length, firstDifference: firstDifference(back, bytes) } : await fs.compare(temp, bytes);
+    if (diff >= 0) throw new Error(`the file read back (${size} bytes) differs from the ${bytes.length} bytes written, first at byte ${diff}`);
+    if (options.validate && back) {
       step = "validate";
       const checked = options.validate(back);
       if (E.isLeft(checked)) throw checked.left;
