@@ -11,7 +11,8 @@
 //   npx tsc -p tsconfig.build.json && node [--experimental-wasm-relaxed-simd] dist/bench/microkernel.js
 import asc from "assemblyscript/asc";
 
-const loop = (madd: (x: string, b: string, c: string) => string, loads: boolean) => `
+/** The kernel's AssemblyScript source: `madd` forms c + x * b; `loads` reads A and B from memory every k. */
+export const kernelSource = (madd: (x: string, b: string, c: string) => string, loads: boolean) => `
 export function kernel(reps: i32, kc: i32, ap0: usize, bp0: usize, c: usize): void {
   const xa = v128.load32_splat(ap0), xb = v128.load32_splat(ap0, 4), b0c = v128.load(bp0), b1c = v128.load(bp0, 16);
   for (let r = 0; r < reps; r++) {
@@ -37,7 +38,7 @@ export function kernel(reps: i32, kc: i32, ap0: usize, bp0: usize, c: usize): vo
   }
 }`;
 
-const plain = (x: string, b: string, c: string) => `f32x4.add(${c}, f32x4.mul(${x}, ${b}))`;
+export const plainMadd = (x: string, b: string, c: string) => `f32x4.add(${c}, f32x4.mul(${x}, ${b}))`;
 const fma = (x: string, b: string, c: string) => `f32x4.relaxed_madd(${x}, ${b}, ${c})`;
 
 export interface Ceiling { variant: string; median: number; best: number }
@@ -46,7 +47,7 @@ export interface Ceiling { variant: string; median: number; best: number }
 export async function microkernelCeiling(): Promise<Ceiling[]> {
   // The no-load loop swaps b0 and b1 every k so that V8 cannot hoist the products out of the
   // loop (register moves only: its figure is the arithmetic ceiling, or a hair under it).
-  const sources: [string, string, boolean][] = [["plain", loop(plain, true), false], ["relaxed", loop(fma, true), true], ["no-load", loop(plain, false), false]];
+  const sources: [string, string, boolean][] = [["plain", kernelSource(plainMadd, true), false], ["relaxed", kernelSource(fma, true), true], ["no-load", kernelSource(plainMadd, false), false]];
   const kernels: { variant: string; run: (reps: number) => void }[] = [];
   for (const [variant, source, relaxed] of sources) {
     const out = await asc.compileString(source, { optimizeLevel: 3, runtime: "stub", noAssert: true, initialMemory: 2, enable: relaxed ? ["simd", "relaxed-simd"] : ["simd"] });

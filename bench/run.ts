@@ -15,8 +15,11 @@
 //   SIMD on 1 and T threads; and the conv VAE's training samples/s (bench/convvae.ts's
 //   Trainer.run) for simd and relaxed on 1 and T threads, with the same-bits check.
 // - The ceiling: the GEMM's 4 x 8 microkernel alone on L1-resident panels (bench/microkernel.ts).
-// - The sizes of the wasm modules (raw and gzipped; the two shared-memory builds too) and the
-//   peak RSS of this process.
+// - The plain microkernel on T workers at once, sharing nothing (bench/parallel-ceiling.ts): the
+//   machine's own limit on a T-thread speed-up.
+// - The sizes of the wasm modules (raw and gzipped; the two shared-memory builds too), the
+//   peak RSS of this process, and that of `latent train --data fashion-mnist --epochs 1` in a
+//   child process (bench/cli-rss.ts; skipped with the reason when Fashion-MNIST is missing).
 // - The peer, TensorFlow.js on its wasm backend with one thread (bench/tfjs.ts): tf.matMul on
 //   the same GEMM shapes and the same VAE's training samples/s on the same batches, with the
 //   ratios latent / TF.js (above 1: latent is faster). --no-tfjs skips it (about 20 s).
@@ -81,6 +84,8 @@ import { fit, initState, step } from "../src/train/index.js";
 import { convPasses, kerasConvLayers, repeatTimer } from "./conv.js";
 import { convVaeBench } from "./convvae.js";
 import { microkernelCeiling } from "./microkernel.js";
+import { parallelCeiling } from "./parallel-ceiling.js";
+import { cliTrainRss } from "./cli-rss.js";
 import { loadTfjs, tfjsGemm, tfjsVaeTrainer } from "./tfjs.js";
 
 const { values: args } = parseArgs({ options: {
@@ -530,9 +535,17 @@ if (!quick) torchPass("after");
 
 begin("microkernel");
 const ceiling = await microkernelCeiling();
+// The machine's own limit on a T-thread speed-up: the same kernel on T workers at once, sharing nothing.
+const parallel = await parallelCeiling(threads);
 end();
 
 for (const p of pools) p.be.close();
+
+// ---------------------------------------------------------------- the CLI's memory
+
+begin("cli memory");
+const cliRss = cliTrainRss();
+end();
 
 // ---------------------------------------------------------------- PyTorch ratios
 
@@ -583,7 +596,7 @@ if (args.json) {
   console.log(JSON.stringify({
     node: process.version, threads, gemm: gemmRows, training: trainRows, trainingSameBits: trainSameBits,
     conv: { layers: convRows, training: convTrainRows, trainingSameBits: convSameBits },
-    tfjs, torch: torchJson, microkernel: ceiling, wasmBytes: sizes, peakRssMB,
+    tfjs, torch: torchJson, microkernel: ceiling, parallelCeiling: parallel, wasmBytes: sizes, peakRssMB, cliRss,
   }, null, 2));
 } else {
   const cell = (x: Stat | null | undefined, w = 15) => (x ? `${x.median.toFixed(1)} [${x.best.toFixed(1)}]` : "-").padStart(w);
@@ -651,6 +664,8 @@ if (args.json) {
   }
 
   console.log(`\nThe 4x8 microkernel alone, panels in L1 (GFLOP/s, median [best]): ${ceiling.map((c) => `${c.variant} ${cell(c, 0).trim()}`).join(", ")}`);
+  console.log(`The plain microkernel on ${parallel.threads} workers at once, sharing nothing (the machine's ceiling for a ${parallel.threads}-thread speed-up): 1 thread ${parallel.one.toFixed(1)} GFLOP/s, ${parallel.threads} at once ${parallel.all.toFixed(1)} GFLOP/s in all: ${parallel.speedup.toFixed(2)}x`);
   console.log(`\nwasm modules: ${Object.entries(sizes).map(([k, s]) => `${k} ${s.bytes} B (gzip ${s.gzip} B)`).join(", ")}`);
+  console.log(`${cliRss.command} (a child process, every core): ${cliRss.peakMB === null ? `no figure (${cliRss.skipped})` : `peak RSS ${cliRss.peakMB.toFixed(0)} MB (${cliRss.seconds.toFixed(0)} s)`}`);
   console.log(`peak RSS of this process: ${peakRssMB.end.toFixed(0)} MB (PyTorch's processes not included); at the end of each section: ${Object.entries(rssBySection).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")} MB`);
 }

@@ -25,7 +25,7 @@ import { fromSpec, specFields, type Model, type ModelSpec } from "../models/inde
 import type { Params } from "../nn/params.js";
 import type { OptState } from "../optim/optimizer.js";
 import { checkTensorLike, copyInto, isContiguous, tensor, type Tensor, type TensorLike } from "../tensor/tensor.js";
-import { decodeSafetensors, encodeSafetensors, type EncodeOptions, type SafeTensor } from "./safetensors.js";
+import { concatParts, decodeSafetensors, encodeSafetensorsParts, type SafeTensor, type SafetensorsParts } from "./safetensors.js";
 
 export const MODEL_FORMAT_VERSION = "1";
 export const OPTIMIZER_SLOTS = "optimizer.slots";
@@ -150,7 +150,16 @@ function isPlainObject(value: unknown): value is JsonObject {
  * The safetensors bytes of a model. Throws ModelFileError for an invalid spec, missing,
  * misshapen or extra parameters, non-finite values, or metadata that is not plain JSON.
  */
-export function modelToSafetensors(input: ModelFileInput, o: EncodeOptions = {}): Uint8Array {
+export function modelToSafetensors(input: ModelFileInput): Uint8Array {
+  return concatParts(modelToSafetensorsParts(input));
+}
+
+/**
+ * modelToSafetensors as pieces to write in order (header, then tensors: views of the params'
+ * and optimizer slots' own memory where they are contiguous f32 on a little-endian host), so a
+ * run can write its model files without assembling each in memory.
+ */
+export function modelToSafetensorsParts(input: ModelFileInput): SafetensorsParts {
   if (input === null || typeof input !== "object") throw new ModelFileError("spec", "expected {spec, params, ...}");
   const model = buildModel(input.spec, "the spec");
   const { layout } = model;
@@ -206,7 +215,7 @@ export function modelToSafetensors(input: ModelFileInput, o: EncodeOptions = {})
   } else if (input.transform !== undefined) {
     throw new ModelFileError("optimizer", "transform is given without optState");
   }
-  return encodeSafetensors(tensors, metadata, o);
+  return encodeSafetensorsParts(tensors, metadata);
 }
 
 function parseMetadataJson(metadata: Readonly<Record<string, string>>, key: string, kind: ModelFileErrorKind): unknown {

@@ -154,21 +154,21 @@ function elementCount(shape: readonly number[]): number | null {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
+/** A safetensors file as pieces to write in order. */
+export interface SafetensorsParts {
+  /** The header (length prefix, JSON, space padding), then each tensor's bytes: on little-endian hosts views of the tensors' own memory, not copies. */
+  readonly parts: readonly Uint8Array[];
+  /** The file's length in bytes. */
+  readonly length: number;
+}
+
 /**
- * Writes a safetensors file. Throws SafetensorsError("invalid-input") for a tensor whose data
+ * A safetensors file as pieces (see SafetensorsParts), for writing a large file without first
+ * assembling it in memory. Throws SafetensorsError("invalid-input") for a tensor whose data
  * is not the array type of its dtype or does not fill its shape, a name "__metadata__", a
  * string with a lone surrogate, or a header over 100,000,000 bytes. Empty metadata is omitted.
  */
-export interface EncodeOptions {
-  /**
-   * A buffer to write into when it is large enough: the result is then its first bytes (a
-   * view). Repeated saves of one model reuse one buffer instead of allocating a file's size
-   * each time.
-   */
-  readonly into?: Uint8Array;
-}
-
-export function encodeSafetensors(tensors: Readonly<Record<string, SafeTensor>>, metadata?: Readonly<Record<string, string>>, o: EncodeOptions = {}): Uint8Array {
+export function encodeSafetensorsParts(tensors: Readonly<Record<string, SafeTensor>>, metadata?: Readonly<Record<string, string>>): SafetensorsParts {
   const bad = (message: string, details: SafetensorsErrorDetails = {}) => new SafetensorsError("invalid-input", message, details);
   const parts: string[] = [];
   if (metadata !== undefined) {
@@ -179,7 +179,7 @@ export function encodeSafetensors(tensors: Readonly<Record<string, SafeTensor>>,
     }
     if (entries.length > 0) parts.push(`"__metadata__":{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(",")}}`);
   }
-  const chunks: { bytes: Uint8Array; size: number }[] = [];
+  const data: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     if (name === "__metadata__") throw bad(`a tensor cannot be named "__metadata__"`, { tensor: name });
@@ -194,28 +194,35 @@ export function encodeSafetensors(tensors: Readonly<Record<string, SafeTensor>>,
     if (n === null || !Number.isSafeInteger(n * size)) throw bad(`tensor "${name}": shape [${t.shape.join(", ")}] is too large`, { tensor: name, field: "shape" });
     if (!(t.data instanceof array)) throw bad(`tensor "${name}": ${t.dtype} data must be a ${array.name}`, { tensor: name, field: "data", expected: array.name, found: (t.data as object)?.constructor?.name ?? typeof t.data });
     if (t.data.length !== n) throw bad(`tensor "${name}": ${t.data.length} elements do not fill shape [${t.shape.join(", ")}]`, { tensor: name, field: "data", expected: String(n), found: String(t.data.length) });
-    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    let bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    if (!hostIsLittleEndian) { bytes = bytes.slice(); swapBytes(bytes, size); }
     parts.push(`${JSON.stringify(name)}:{"dtype":"${t.dtype}","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${offset + bytes.length}]}`);
-    chunks.push({ bytes, size });
+    data.push(bytes);
     offset += bytes.length;
   }
   const json = new TextEncoder().encode(`{${parts.join(",")}}`);
   const headerLength = Math.ceil(json.length / 8) * 8;
   if (headerLength > MAX_HEADER_BYTES) throw bad(`the header would be ${headerLength} bytes, more than ${MAX_HEADER_BYTES}`);
-  const total = 8 + headerLength + offset;
-  const out = o.into && o.into.length >= total ? o.into.subarray(0, total) : new Uint8Array(total);
-  const view = new DataView(out.buffer, out.byteOffset, 8);
+  const header = new Uint8Array(8 + headerLength);
+  const view = new DataView(header.buffer);
   view.setUint32(0, headerLength, true); // u64 little-endian: the low word, then a zero high word
   view.setUint32(4, 0, true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerLength); // space padding
-  let at = 8 + headerLength;
-  for (const { bytes, size } of chunks) {
-    out.set(bytes, at);
-    if (!hostIsLittleEndian) swapBytes(out.subarray(at, at + bytes.length), size);
-    at += bytes.length;
-  }
+  header.set(json, 8);
+  header.fill(0x20, 8 + json.length); // space padding
+  return { parts: [header, ...data], length: header.length + offset };
+}
+
+/** The pieces of a file as one buffer. */
+export function concatParts({ parts, length }: SafetensorsParts): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
   return out;
+}
+
+/** A safetensors file in one buffer: encodeSafetensorsParts, assembled (same errors). */
+export function encodeSafetensors(tensors: Readonly<Record<string, SafeTensor>>, metadata?: Readonly<Record<string, string>>): Uint8Array {
+  return concatParts(encodeSafetensorsParts(tensors, metadata));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -102,29 +102,44 @@ describe("writeFileAtomic", () => {
     const dir = await folder();
     const path = join(dir, "a.bin");
     await writeFile(path, "old");
-    const lying = { writeNew: async (t: string, b: Uint8Array, m: number | undefined) => { const c = b.slice(); c[1] = 0; await nodeFs.writeNew(t, c, m); } };
+    const lying = { writeNew: async (t: string, parts: readonly Uint8Array[], m: number | undefined) => { const c = parts[0]!.slice(); c[1] = 0; await nodeFs.writeNew(t, [c], m); } };
     const p = writeFileAtomic(path, bytes("abc"), { fs: lying, ...(validated ? { validate: (b: Uint8Array) => E.right(b.length) } : {}) });
     expect((await rejected(p, "verify", path)).message).toContain("first at byte 1");
     expect(await readFile(path, "utf8")).toBe("old");
     expect(await readdir(dir)).toEqual(["a.bin"]);
   });
 
-  it("the chunked compare finds the first difference past the first chunk, and a length mismatch", async () => {
+  it("the chunked compare finds the first difference past the first chunk and across parts, and a length mismatch", async () => {
     const dir = await folder();
     const path = join(dir, "big.bin");
     const data = new Uint8Array(3 * 2 ** 20 + 17).map((_, i) => (i * 7) & 255);
     await writeFile(path, data);
-    expect(await nodeFs.compare(path, data)).toEqual({ size: data.length, firstDifference: -1 });
+    const split = (b: Uint8Array, ...cuts: number[]) => [0, ...cuts, b.length].slice(1).map((end, i, ends) => b.subarray(i === 0 ? 0 : ends[i - 1]!, end));
+    for (const parts of [[data], split(data, 5, 2 ** 20 + 3, 2 ** 20 + 3, 2 * 2 ** 20 + 1)]) {
+      expect(await nodeFs.compare(path, parts)).toEqual({ size: data.length, firstDifference: -1 });
+    }
     const changed = data.slice();
     changed[2 ** 20 + 5] = changed[2 ** 20 + 5]! ^ 1;
-    expect(await nodeFs.compare(path, changed)).toEqual({ size: data.length, firstDifference: 2 ** 20 + 5 });
-    expect(await nodeFs.compare(path, data.subarray(0, data.length - 1))).toEqual({ size: data.length, firstDifference: data.length - 1 });
+    expect(await nodeFs.compare(path, [changed])).toEqual({ size: data.length, firstDifference: 2 ** 20 + 5 });
+    expect(await nodeFs.compare(path, split(changed, 7, 2 ** 20 + 4))).toEqual({ size: data.length, firstDifference: 2 ** 20 + 5 });
+    expect(await nodeFs.compare(path, [data.subarray(0, data.length - 1)])).toEqual({ size: data.length, firstDifference: data.length - 1 });
     const longer = new Uint8Array(data.length + 3);
     longer.set(data);
-    expect(await nodeFs.compare(path, longer)).toEqual({ size: data.length, firstDifference: data.length });
+    expect(await nodeFs.compare(path, [longer])).toEqual({ size: data.length, firstDifference: data.length });
+    expect(await nodeFs.compare(path, [data, bytes("x")])).toEqual({ size: data.length, firstDifference: data.length });
     await writeFile(path, new Uint8Array(0));
-    expect(await nodeFs.compare(path, new Uint8Array(0))).toEqual({ size: 0, firstDifference: -1 });
-    expect(await nodeFs.compare(path, bytes("a"))).toEqual({ size: 0, firstDifference: 0 });
+    expect(await nodeFs.compare(path, [])).toEqual({ size: 0, firstDifference: -1 });
+    expect(await nodeFs.compare(path, [bytes("a")])).toEqual({ size: 0, firstDifference: 0 });
+  });
+
+  it("writes pieces one after another, the same file as their concatenation", async () => {
+    const dir = await folder();
+    const path = join(dir, "parts.bin");
+    await writeFileAtomic(path, [bytes("he"), new Uint8Array(0), bytes("llo")]);
+    expect(await readFile(path, "utf8")).toBe("hello");
+    await writeFileAtomic(path, [bytes("ab"), bytes("c")], { validate: (b) => (b.length === 3 ? E.right(3) : E.left(new Error("length"))) });
+    expect(await readFile(path, "utf8")).toBe("abc");
+    await expect(writeFileAtomic(path, [bytes("a"), "b" as unknown as Uint8Array])).rejects.toThrow(/Uint8Array/);
   });
 
   it("a failing write or rename removes the temporary file", async () => {
@@ -132,7 +147,7 @@ describe("writeFileAtomic", () => {
     const path = join(dir, "a.bin");
     await writeFile(path, "old");
     const failingWrite = writeFileAtomic(path, bytes("new"), {
-      fs: { writeNew: async (t, b, m) => { await nodeFs.writeNew(t, b.subarray(0, 1), m); throw errno("ENOSPC"); } },
+      fs: { writeNew: async (t, parts, m) => { await nodeFs.writeNew(t, [parts[0]!.subarray(0, 1)], m); throw errno("ENOSPC"); } },
     });
     expect((await rejected(failingWrite, "write", path)).cause).toMatchObject({ code: "ENOSPC" });
     expect(await readdir(dir)).toEqual(["a.bin"]); // the fake left a partial file; it was removed
@@ -145,10 +160,10 @@ describe("writeFileAtomic", () => {
   it("the default writeNew removes its file when writing fails", async () => {
     const dir = await folder();
     const p = join(dir, "x.tmp");
-    await expect(nodeFs.writeNew(p, 12 as unknown as Uint8Array, undefined)).rejects.toThrow();
+    await expect(nodeFs.writeNew(p, [12 as unknown as Uint8Array], undefined)).rejects.toThrow();
     expect(await readdir(dir)).toEqual([]);
     await writeFile(p, "exists");
-    await expect(nodeFs.writeNew(p, bytes("x"), undefined)).rejects.toMatchObject({ code: "EEXIST" });
+    await expect(nodeFs.writeNew(p, [bytes("x")], undefined)).rejects.toMatchObject({ code: "EEXIST" });
     expect(await readFile(p, "utf8")).toBe("exists");
   });
 

@@ -8,7 +8,7 @@ import type { Params } from "../../src/nn/params.js";
 import { key } from "../../src/random/index.js";
 import { tensor } from "../../src/tensor/tensor.js";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type SafeTensor } from "../../src/io/safetensors.js";
-import { ModelFileError, modelFromSafetensors, modelToSafetensors, type ModelFile, type ModelFileErrorKind, type ModelFileInput } from "../../src/io/model-file.js";
+import { ModelFileError, modelFromSafetensors, modelToSafetensors, modelToSafetensorsParts, type ModelFile, type ModelFileErrorKind, type ModelFileInput } from "../../src/io/model-file.js";
 import { loadModel, saveModel } from "../../src/io/node/model-file.js";
 import { FileWriteError } from "../../src/io/node/atomic-write.js";
 
@@ -146,21 +146,16 @@ describe("model files", () => {
     expectSameParams(load(modelToSafetensors({ spec: model.spec, params: { ...params, "encoder.0.weight": shifted } })).params, params);
   });
 
-  it("encodes into a given buffer when it is large enough, else into a fresh one; the bytes are the same", () => {
+  it("as pieces: their concatenation is the file, and contiguous tensors are views, not copies", () => {
     const { model, params } = small();
-    const input = { spec: model.spec, params, optState: { count: 3, slots: new Float32Array(2 * model.layout.total).fill(0.5) } };
-    const fresh = modelToSafetensors(input);
-    const big = new Uint8Array(fresh.length + 100).fill(7);
-    const into = modelToSafetensors(input, { into: big });
-    expect(into.buffer).toBe(big.buffer);
-    expect(into.byteOffset).toBe(0);
-    expect(Buffer.compare(into, fresh)).toBe(0);
-    const again = modelToSafetensors(input, { into: into }); // exactly the size: reused
-    expect(again.buffer).toBe(big.buffer);
-    const small2 = new Uint8Array(fresh.length - 1);
-    const other = modelToSafetensors(input, { into: small2 });
-    expect(other.buffer).not.toBe(small2.buffer);
-    expect(Buffer.compare(other, fresh)).toBe(0);
+    const slots = new Float32Array(2 * model.layout.total).fill(0.5);
+    const input = { spec: model.spec, params, optState: { count: 3, slots } };
+    const whole = modelToSafetensors(input);
+    const { parts, length } = modelToSafetensorsParts(input);
+    expect(length).toBe(whole.length);
+    expect(Buffer.compare(Buffer.concat(parts), whole)).toBe(0);
+    expect(parts.some((p) => p.buffer === slots.buffer)).toBe(true);
+    expect(parts.some((p) => p.buffer === params["encoder.0.weight"]!.data.buffer)).toBe(true);
   });
 
   it("reading with views (for checking bytes) aliases them; by default it copies", () => {

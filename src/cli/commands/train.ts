@@ -15,7 +15,7 @@ import { features, splitBatches, type Dataset, type Split } from "../../data/dat
 import { describeNormalization, fitBandNormalization, GLOBAL, normalizationFromJson, normalizationToJson,
   type Normalization } from "../../data/normalize.js";
 import { loadDataset } from "../../data/node/load.js";
-import { ModelFileError, modelFromSafetensors, modelToSafetensors, type JsonObject } from "../../io/model-file.js";
+import { ModelFileError, modelToSafetensorsParts, type JsonObject } from "../../io/model-file.js";
 import { loadModel } from "../../io/node/model-file.js";
 import { writeFileAtomic } from "../../io/node/atomic-write.js";
 import { ae, vae, type Model } from "../../models/index.js";
@@ -236,35 +236,27 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   io.out(`training a ${spec.kind} (${shape}, ${model.layout.total} parameters) on ${ds.name}: ${trainSplit.n} train, ${ds.test.n} test samples; kernels: ${isa}, ${backend.threads} thread${backend.threads === 1 ? "" : "s"}${backend.singleThreadReason ? ` (${backend.singleThreadReason})` : ""}`);
   if (norm.method === "band") io.out(`inputs normalised ${describeNormalization(norm)}`);
   const bar = progress(config.epochs, io.tty, io.out);
-  // A model file is encoded and validated once per content (optimizer step count, epochs done,
-  // best loss), then written atomically: the write reads the file back and checks it holds exactly
-  // those bytes, so it holds a valid model. At the end of a run best, checkpoint and model hold
-  // the same state; encoding and validating it for each file made ~25 MB of garbage per file (the
-  // default MLP with its Adam state) right at the run's memory peak.
-  // The file's bytes are encoded into one buffer kept for the run (the tensors' bytes and room
-  // for the header), not into a fresh file-sized allocation per epoch.
-  let encoded: { readonly key: string; readonly bytes: Uint8Array } | null = null;
-  let fileBuffer: Uint8Array | null = null;
+  // A model file is encoded once per content (optimizer step count, epochs done, best loss),
+  // as pieces that are views of the state's own arrays (no file-sized buffer), then written
+  // atomically: the write reads the file back in chunks and checks it holds exactly those
+  // bytes. At the end of a run best, checkpoint and model hold the same state.
+  let encoded: { readonly key: string; readonly parts: readonly Uint8Array[] } | null = null;
   const save = async (file: string, s: TrainState, epochsDone: number): Promise<void> => {
     const path = join(out, file);
     const key = `${s.opt.count}|${epochsDone}|${best}`;
     if (encoded?.key !== key) {
       encoded = null;
       try {
-        const input = {
+        const { parts } = modelToSafetensorsParts({
           spec: model.spec, params: s.params, normalization, optState: s.opt, transform: opt.transform.name,
           training: { ...config, epochsDone, bestTestLoss: best } as unknown as JsonObject,
-        };
-        fileBuffer ??= new Uint8Array(4 * (model.layout.total + s.opt.slots.length) + HEADER_ROOM);
-        const bytes = modelToSafetensors(input, { into: fileBuffer });
-        const check = modelFromSafetensors(bytes, { views: true });
-        if (E.isLeft(check)) throw check.left;
-        encoded = { key, bytes };
+        });
+        encoded = { key, parts };
       } catch (e) {
         throw e instanceof ModelFileError ? e.withPath(path) : e;
       }
     }
-    await writeFileAtomic(path, encoded.bytes);
+    await writeFileAtomic(path, encoded.parts);
   };
   let epochStart = 0;
   // fit copies each batch into the kernels before it asks for the next, so one buffer per batch size serves the run.
@@ -292,9 +284,6 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   const pictures = await writePictures(out, model, result.state.params, ds, history, kPictures, norm, ev);
   io.out(`wrote ${join(out, "model.safetensors")}, metrics.jsonl, ${pictures.join(", ")}`);
 }
-
-/** Bytes kept for a model file's header (JSON metadata: spec, normalisation, training config), a few KB in practice. */
-const HEADER_ROOM = 1 << 16;
 
 /** One line of metrics.jsonl. Losses are per sample in nats (reconstruction summed over pixels). */
 export function metricsLine(m: EpochMetrics): string {

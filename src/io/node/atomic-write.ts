@@ -32,11 +32,11 @@ export class FileWriteError extends Error {
 
 /** The file system operations the write uses (defaults: node:fs/promises). */
 export interface AtomicWriteFs {
-  /** Creates `path` (failing if it exists), writes all bytes, fsyncs, closes; removes it again if any of that fails. */
-  writeNew(path: string, bytes: Uint8Array, mode: number | undefined): Promise<void>;
+  /** Creates `path` (failing if it exists), writes the parts in order, fsyncs, closes; removes it again if any of that fails. */
+  writeNew(path: string, parts: readonly Uint8Array[], mode: number | undefined): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
-  /** The file's size and the first byte index where it differs from `bytes` (-1 when equal), read in small chunks. */
-  compare(path: string, bytes: Uint8Array): Promise<{ readonly size: number; readonly firstDifference: number }>;
+  /** The file's size and the first byte index where it differs from the parts' concatenation (-1 when equal), read in small chunks. */
+  compare(path: string, parts: readonly Uint8Array[]): Promise<{ readonly size: number; readonly firstDifference: number }>;
   rename(from: string, to: string): Promise<void>;
   unlink(path: string): Promise<void>;
   /** Opens the folder and fsyncs it. */
@@ -51,11 +51,11 @@ const COMPARE_CHUNK = 1 << 20;
 const code = (e: unknown): string | undefined => (e as { code?: string } | null)?.code;
 
 export const nodeFs: AtomicWriteFs = {
-  async writeNew(path, bytes, mode) {
+  async writeNew(path, parts, mode) {
     const handle = await open(path, "wx", mode ?? 0o666);
     try {
       if (mode !== undefined) await handle.chmod(mode); // exact bits, regardless of the umask
-      await handle.writeFile(bytes);
+      for (const p of parts) await handle.writeFile(p);
       await handle.sync();
     } catch (e) {
       await handle.close().catch(() => undefined);
@@ -65,19 +65,23 @@ export const nodeFs: AtomicWriteFs = {
     await handle.close();
   },
   readFile: (path) => readFile(path),
-  async compare(path, bytes) {
+  async compare(path, parts) {
     const handle = await open(path, "r");
     try {
       const size = (await handle.stat()).size;
+      const length = parts.reduce((n, p) => n + p.length, 0);
       const chunk = new Uint8Array(Math.min(COMPARE_CHUNK, Math.max(size, 1)));
-      for (let at = 0; at < Math.min(size, bytes.length);) {
-        const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - at), at);
-        if (bytesRead === 0) return { size: at, firstDifference: at };
-        const diff = firstDifference(chunk.subarray(0, bytesRead), bytes.subarray(at, at + bytesRead));
-        if (diff >= 0 && diff < bytesRead) return { size, firstDifference: at + diff };
-        at += bytesRead;
+      let at = 0;
+      for (const part of parts) {
+        for (let i = 0; i < part.length && at < size;) {
+          const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, part.length - i, size - at), at);
+          if (bytesRead === 0) return { size: at, firstDifference: at };
+          const diff = firstDifference(chunk.subarray(0, bytesRead), part.subarray(i, i + bytesRead));
+          if (diff >= 0) return { size, firstDifference: at + diff };
+          at += bytesRead; i += bytesRead;
+        }
       }
-      return { size, firstDifference: size === bytes.length ? -1 : Math.min(size, bytes.length) };
+      return { size, firstDifference: size === length ? -1 : Math.min(size, length) };
     } finally {
       await handle.close();
     }
@@ -128,13 +132,27 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
   return a.length === b.length ? -1 : n;
 }
 
+/** First index where `whole` differs from the concatenation of `parts` (-1 when equal). */
+function firstDifferenceFromParts(whole: Uint8Array, parts: readonly Uint8Array[]): number {
+  let at = 0;
+  for (const p of parts) {
+    const diff = firstDifference(whole.subarray(at, at + p.length), p);
+    if (diff >= 0) return at + diff;
+    at += p.length;
+  }
+  return whole.length === at ? -1 : at;
+}
+
 /**
- * Writes `bytes` to `path` atomically (see the module comment). Resolves when the new file is
- * in place and durable; rejects with a FileWriteError naming the path and the failed step.
+ * Writes `contents` (bytes, or pieces written one after another) to `path` atomically (see the
+ * module comment). Resolves when the new file is in place and durable; rejects with a
+ * FileWriteError naming the path and the failed step.
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
+export async function writeFileAtomic(path: string, contents: Uint8Array | readonly Uint8Array[], options: WriteFileAtomicOptions = {}): Promise<void> {
   const fs: AtomicWriteFs = { ...nodeFs, ...options.fs };
-  if (!(bytes instanceof Uint8Array)) throw new FileWriteError(path, "prepare", "the contents must be a Uint8Array");
+  const parts = contents instanceof Uint8Array ? [contents] : contents;
+  if (!Array.isArray(parts) || !parts.every((p) => p instanceof Uint8Array)) throw new FileWriteError(path, "prepare", "the contents must be a Uint8Array or an array of them");
+  const length = parts.reduce((n, p) => n + p.length, 0);
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${randomBytes(8).toString("hex")}.tmp`);
   let step: WriteStep = "prepare";
@@ -143,7 +161,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
     const mode = options.mode ?? (await fs.modeOf(path));
     step = "write";
     try {
-      await fs.writeNew(temp, bytes, mode);
+      await fs.writeNew(temp, parts, mode);
     } finally {
       // The name is random and created exclusively: unless creation itself collided (EEXIST),
       // whatever is there now is ours to remove on failure.
@@ -152,8 +170,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
     step = "verify";
     // Read back whole only for a validator; else in chunks, so a large file is not held twice.
     const back = options.validate ? await fs.readFile(temp) : null;
-    const { size, firstDifference: diff } = back ? { size: back.length, firstDifference: firstDifference(back, bytes) } : await fs.compare(temp, bytes);
-    if (diff >= 0) throw new Error(`the file read back (${size} bytes) differs from the ${bytes.length} bytes written, first at byte ${diff}`);
+    const { size, firstDifference: diff } = back ? { size: back.length, firstDifference: firstDifferenceFromParts(back, parts) } : await fs.compare(temp, parts);
+    if (diff >= 0) throw new Error(`the file read back (${size} bytes) differs from the ${length} bytes written, first at byte ${diff}`);
     if (options.validate && back) {
       step = "validate";
       const checked = options.validate(back);
