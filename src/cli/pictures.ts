@@ -11,7 +11,7 @@
  * model's output itself; with per-band normalisation (SAT-6) it puts each band back into its
  * original uint8 range, so true colour looks like the scene and the bands keep their relative
  * brightness, instead of every band stretched to its own 1st-99th percentiles. The model works
- * on batches of bounded size (./evaluate.ts), never on a whole split.
+ * on batches of bounded size (models/batched.ts), never on a whole split.
  */
 import { join } from "node:path";
 import { pca, project } from "../analysis/pca.js";
@@ -26,7 +26,9 @@ import { imageSheet, interpolationStrips, latentGridCodes, latentManifold, lerp,
   reconstructionGrid, scatterPlot, slerp } from "../viz/figures.js";
 import type { FourBandMode, ImageShape } from "../viz/images.js";
 import { writePng } from "../viz/node/png.js";
-import { decodeRows, encodeRows, reconstructRows, sampleRows, splitRows, tensorRows, type EvalOptions, type Rows } from "./evaluate.js";
+import { splitRows } from "../data/rows.js";
+import { decodeRows, encodeRows, reconstructRows, sampleRows, type RunOptions } from "../models/batched.js";
+import { tensorRows, type Rows } from "../tensor/rows.js";
 
 const SCATTER_POINTS = 2000;
 
@@ -42,7 +44,7 @@ function shown(norm: Normalization, t: Tensor): Tensor {
 }
 
 /** Codes of x and, when the latent is wider than 2, their projection on the first two principal components. */
-export function latentPlane(model: Model, params: Params, x: Tensor | Rows, ev: EvalOptions = {}): { codes: Tensor; plane: Tensor; pcaOf: ReturnType<typeof pca> | null } {
+export function latentPlane(model: Model, params: Params, x: Tensor | Rows, ev: RunOptions = {}): { codes: Tensor; plane: Tensor; pcaOf: ReturnType<typeof pca> | null } {
   const codes = encodeRows(model, params, "fill" in x ? x : tensorRows(x), ev).mean;
   if (model.spec.latent === 2) return { codes, plane: codes, pcaOf: null };
   if (model.spec.latent === 1) {
@@ -58,19 +60,19 @@ export function latentPlane(model: Model, params: Params, x: Tensor | Rows, ev: 
 const fourBandModes = [["truecolor", "true colour (R, G, B)"], ["falsecolor", "false colour (NIR, R, G)"], ["nir", "NIR"]] as const;
 
 export function reconstructionPicture(model: Model, params: Params, ds: Dataset, key: Key, n = 10,
-  title = "test images (top) and reconstructions", mode: FourBandMode = "truecolor", norm: Normalization = GLOBAL, ev: EvalOptions = {}) {
+  title = "test images (top) and reconstructions", mode: FourBandMode = "truecolor", norm: Normalization = GLOBAL, ev: RunOptions = {}) {
   const d = features(ds);
   const idx = pickSamples(key, ds.test.n, n);
   const rec = reconstructRows(model, params, splitRows(ds.test, d, norm, idx), ev);
   return reconstructionGrid(gather(ds.test, d, idx), shown(norm, rec), { imageShape: ds.imageShape as ImageShape, columns: 10, scale: 2, title, mode });
 }
 
-export function samplePicture(model: Model, params: Params, imageShape: ImageShape, key: Key, n = 64, norm: Normalization = GLOBAL, ev: EvalOptions = {}) {
+export function samplePicture(model: Model, params: Params, imageShape: ImageShape, key: Key, n = 64, norm: Normalization = GLOBAL, ev: RunOptions = {}) {
   return imageSheet(shown(norm, sampleRows(model, params, key, n, ev)), { imageShape, scale: 2, title: "samples from the prior" });
 }
 
 export function interpolationPicture(model: Model, params: Params, ds: Dataset, key: Key, pairs = 4, steps = 10, spherical = false,
-  norm: Normalization = GLOBAL, ev: EvalOptions = {}) {
+  norm: Normalization = GLOBAL, ev: RunOptions = {}) {
   const d = features(ds);
   const idx = pickSamples(key, ds.test.n, 2 * pairs);
   const codes = encodeRows(model, params, splitRows(ds.test, d, norm, idx), ev).mean;
@@ -86,7 +88,7 @@ export function interpolationPicture(model: Model, params: Params, ds: Dataset, 
     title: `${spherical ? "spherical" : "linear"} interpolation between test codes` });
 }
 
-export function latentPicture(model: Model, params: Params, ds: Dataset, key: Key, norm: Normalization = GLOBAL, ev: EvalOptions = {}) {
+export function latentPicture(model: Model, params: Params, ds: Dataset, key: Key, norm: Normalization = GLOBAL, ev: RunOptions = {}) {
   const d = features(ds);
   const idx = pickSamples(key, ds.test.n, SCATTER_POINTS);
   const labels = ds.test.labels ? Uint8Array.from(idx, (i) => ds.test.labels![i]!) : null;
@@ -105,7 +107,7 @@ export function latentPicture(model: Model, params: Params, ds: Dataset, key: Ke
  * example). Otherwise: the mean code plus steps along the first two principal directions, at
  * -2..2 standard deviations of the codes along each.
  */
-export function manifoldPicture(model: Model, params: Params, ds: Dataset, key: Key, grid = 15, norm: Normalization = GLOBAL, ev: EvalOptions = {}) {
+export function manifoldPicture(model: Model, params: Params, ds: Dataset, key: Key, grid = 15, norm: Normalization = GLOBAL, ev: RunOptions = {}) {
   const L = model.spec.latent;
   if (L === 2 && model.spec.kind === "vae") {
     const values = normalQuantileGrid(grid, { range: [0.05, 0.95] });
@@ -142,7 +144,7 @@ export function lossPicture(history: readonly EpochMetrics[]) {
 
 /** Writes every picture into `dir`; returns the file names. */
 export async function writePictures(dir: string, model: Model, params: Params, ds: Dataset,
-  history: readonly EpochMetrics[], key: Key, norm: Normalization = GLOBAL, ev: EvalOptions = {}): Promise<string[]> {
+  history: readonly EpochMetrics[], key: Key, norm: Normalization = GLOBAL, ev: RunOptions = {}): Promise<string[]> {
   const [kRec, kSample, kInterp, kLatent, kManifold] = split(key, 5) as [Key, Key, Key, Key, Key];
   const written: string[] = [];
   const put = (name: string, make: () => Parameters<typeof writePng>[1]) => { writePng(join(dir, name), make()); written.push(name); };

@@ -1,4 +1,5 @@
 export { batches, gatherRows, permutation, type BatchOptions } from "./batches.js";
+export { splitRows } from "./rows.js";
 export { features, gather, gatherInto, pickSamples, splitBatches, splitTensor, type Dataset, type Split } from "./dataset.js";
 export { bandHistograms, denormalizeForDisplay, fitBandNormalization, GLOBAL, normalizationFromJson, normalizationToJson,
   percentileRanks, valueAtRank, type Normalization } from "./normalize.js";

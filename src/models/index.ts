@@ -20,4 +20,6 @@ export { Model } from "./model.js";
 export type { Encoding, LossMetrics } from "./model.js";
 export type { ConvConfig, ConvSpec, Likelihood, MlpConfig, MlpSpec, ModelSpec } from "./spec.js";
 export { specFields } from "./spec.js";
-export { Program } from "./program.js";
+export { Program, type ProgramOptions } from "./program.js";
+export { decodeRows, encodeRows, evaluateLoss, forEachReconstruction, NOISE_BLOCK, PROGRAM_BYTES, programRows, reconstructRows, sampleRows,
+  type ReconstructionBatch, type ReconstructionOptions, type RunOptions } from "./batched.js";

@@ -111,11 +111,15 @@ export class Program<B extends Buffer> {
     this.lvRun?.forward(h);
   }
 
-  /** Sets z: with a key, z = mu + exp(logvar / 2) * eps with eps ~ N(0, I) from the key; without, z = mu. */
-  sampleCode(key: Key | null): void {
+  /**
+   * Sets z (VAE): z = mu + exp(logvar / 2) * eps, with eps the given noise (batch x latent
+   * values) or else drawn from the key; with neither, z = mu.
+   */
+  sampleCode(key: Key | null, noise?: B): void {
     if (!this.muRun) return;
-    if (key) {
-      this.be.normal(key, this.eps);
+    if (noise || key) {
+      if (noise) this.be.copy(noise, this.eps);
+      else this.be.normal(key!, this.eps);
       this.be.reparamForward(this.muRun.output, this.lvRun!.output, this.eps, this.z);
     } else {
       this.be.copy(this.muRun.output, this.z);
@@ -124,10 +128,10 @@ export class Program<B extends Buffer> {
 
   decode(): B { return this.dec.forward(this.z); }
 
-  /** Full forward pass on this.x; returns the loss sums over the batch. */
-  forward(key: Key | null): LossSums {
+  /** Full forward pass on this.x (noise as in sampleCode); returns the loss sums over the batch. */
+  forward(key: Key | null, noise?: B): LossSums {
     this.encode();
-    this.sampleCode(key);
+    this.sampleCode(key, noise);
     this.decode();
     return { reconstruction: this.reconstructionLoss(), kl: this.muRun ? this.be.klNormalForward(this.muRun.output, this.lvRun!.output) : 0 };
   }

@@ -26,7 +26,8 @@ import { int, intList, num, oneOf, parse, str, UsageError, type Options } from "
 import { orThrow } from "../errors.js";
 import { startThreads, type ThreadedBackend } from "../../parallel/index.js";
 import { nodeSpawn } from "../../parallel/node/spawn.js";
-import { evaluateLoss, programRows, splitRows } from "../evaluate.js";
+import { splitRows } from "../../data/rows.js";
+import { evaluateLoss, programRows } from "../../models/batched.js";
 import { writePictures } from "../pictures.js";
 import { progress } from "../progress.js";
 import type { Io } from "../io.js";
@@ -219,7 +220,7 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   const opt: Optimizer = adam({ learningRate: config.lr });
   const trainSplit = trainingSplit(ds, config.limit);
   // The test split stays uint8: it is evaluated in bounded batches on the training backend
-  // (../evaluate.ts), never held as one f32 tensor.
+  // (models/batched.ts), never held as one f32 tensor.
   const testRows = splitRows(ds.test, d, norm);
   // Beside the live trainer, an evaluation program holds no more rows than a training batch
   // (rounded down to a power of two, so that programs tile the 512-row noise blocks).

@@ -6,7 +6,7 @@
  * Inputs are normalised as the model was trained: the file's "latent.normalization" (v / 255 for
  * files without a method, which is every file written before per-band normalisation), and the
  * pictures map model outputs back to the data's uint8 scale (../pictures.ts). Splits are read in
- * bounded batches (../evaluate.ts), never as one f32 tensor.
+ * bounded batches (models/batched.ts), never as one f32 tensor.
  */
 import { init } from "../../backend/default.js";
 import { features, type Dataset } from "../../data/dataset.js";
@@ -19,7 +19,8 @@ import { writeFileAtomic } from "../../io/node/atomic-write.js";
 import { writePng } from "../../viz/node/png.js";
 import { int, oneOf, parse, str, UsageError, type Options } from "../args.js";
 import { orThrow } from "../errors.js";
-import { encodeRows, evaluateLoss, forEachReconstruction, splitRows } from "../evaluate.js";
+import { splitRows } from "../../data/rows.js";
+import { encodeRows, evaluateLoss, forEachReconstruction } from "../../models/batched.js";
 import type { Io } from "../io.js";
 import { interpolationPicture, reconstructionPicture, samplePicture } from "../pictures.js";
 import { dataSpec } from "./train.js";
