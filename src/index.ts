@@ -22,6 +22,7 @@ export * as analysis from "./analysis/index.js";
 export * as viz from "./viz/index.js";
 export * as parallel from "./parallel/index.js";
 export { tensor, zeros, toTensor, ShapeError, type Tensor, type TensorLike } from "./tensor/tensor.js";
+export { tensorRows, type Rows } from "./tensor/rows.js";
 export type { Params } from "./nn/params.js";
 export type { Backend } from "./backend/backend.js";
 export { ReferenceBackend } from "./backend/reference.js";
