@@ -3,7 +3,7 @@
 // - GEMM GFLOP/s (2 M N K / time) on the shapes of the 784-400-20 VAE at batch 128 and on
 //   256^3 and 1024^3: the SIMD and the scalar module, a naive JavaScript triple loop, and the
 //   SIMD build on T threads ("simd xT": ThreadedBackend.gemm on buffers it allocates; a GEMM is
-//   cut into column or row blocks only above 2^21 flops, smaller ones run on the host thread).
+//   cut into column or row blocks only above 2^19 flops, smaller ones run on the host thread).
 // - Training samples/s of that VAE (Bernoulli, Adam 1e-3, batch 128) on the embedded MNIST
 //   digits, SIMD and scalar: `train.fit` (state kept inside) and folding the pure `train.step`
 //   (which loads the state in and reads a fresh one out every step); the difference is the
@@ -604,7 +604,7 @@ if (args.json) {
   const yesNo = (m: Record<string, boolean>) => Object.entries(m).map(([k, v]) => `${k} ${v ? "yes" : "NO"}`).join(", ") || "not checked";
   const gemmCols = [...variants.map((v) => v.name), ...(gemmPool ? [gemmPoolName] : [])];
   const tfHead = tf ? `${"tfjs wasm".padStart(15)}${variants.map((v) => `${v.name}/tf`.padStart(11)).join("")}` : "";
-  console.log(`GEMM GFLOP/s, median [best] (node ${process.version}${gemmPool ? `; ${gemmPoolName}: the simd build on ${threads} threads, cut above 2^21 flops` : ""}${tf ? `; TF.js ${tf.version} ${tf.backend}, ${tf.threads} thread; x/tf: ratio of medians` : ""})`);
+  console.log(`GEMM GFLOP/s, median [best] (node ${process.version}${gemmPool ? `; ${gemmPoolName}: the simd build on ${threads} threads, cut above 2^19 flops` : ""}${tf ? `; TF.js ${tf.version} ${tf.backend}, ${tf.threads} thread; x/tf: ratio of medians` : ""})`);
   console.log(`${"shape".padEnd(20)}tA tB     M     N     K${gemmCols.map((c) => c.padStart(15)).join("")}${"naive js".padStart(15)}${tfHead}`);
   for (const r of gemmRows) {
     const dims = [r.M, r.N, r.K].map((d) => String(d).padStart(5)).join(" ");

@@ -14,6 +14,21 @@ export interface WasmBuffer extends Buffer {
   readonly length: number;
 }
 
+/**
+ * Elements per partial sum of the elementwise loss sums (BCE, squared error): the sum is that of
+ * the blocks' f64 partial sums, added in block order. A thread pool computes the blocks wherever
+ * it likes and adds them in the same order (ThreadedBackend), so the loss is the same bits on
+ * any number of threads.
+ */
+export const REDUCE_BLOCK = 1 << 14;
+
+/** sum over blocks [at, at + len) of [0, n), in order, of part(at, len). */
+export function blockSum(n: number, part: (at: number, len: number) => number): number {
+  let s = 0;
+  for (let at = 0; at < n; at += REDUCE_BLOCK) s += part(at, Math.min(REDUCE_BLOCK, n - at));
+  return s;
+}
+
 export class WasmBackend implements Backend<WasmBuffer> {
   readonly name: string;
   readonly arena: Arena;
@@ -73,11 +88,15 @@ export class WasmBackend implements Backend<WasmBuffer> {
     this.k.act_backward_f32(kind, dx.length, alpha, x.ptr, y.ptr, dy.ptr, dx.ptr);
   }
 
-  bceLogitsForward(logits: WasmBuffer, target: WasmBuffer): number { return this.k.bce_logits_forward_f32(logits.length, logits.ptr, target.ptr); }
+  bceLogitsForward(logits: WasmBuffer, target: WasmBuffer): number {
+    return blockSum(logits.length, (at, len) => this.k.bce_logits_forward_f32(len, logits.ptr + 4 * at, target.ptr + 4 * at));
+  }
   bceLogitsBackward(scale: number, logits: WasmBuffer, target: WasmBuffer, dlogits: WasmBuffer): void {
     this.k.bce_logits_backward_f32(logits.length, scale, logits.ptr, target.ptr, dlogits.ptr);
   }
-  sqErrForward(pred: WasmBuffer, target: WasmBuffer): number { return this.k.sq_err_forward_f32(pred.length, pred.ptr, target.ptr); }
+  sqErrForward(pred: WasmBuffer, target: WasmBuffer): number {
+    return blockSum(pred.length, (at, len) => this.k.sq_err_forward_f32(len, pred.ptr + 4 * at, target.ptr + 4 * at));
+  }
   sqErrBackward(scale: number, pred: WasmBuffer, target: WasmBuffer, dpred: WasmBuffer): void {
     this.k.sq_err_backward_f32(pred.length, scale, pred.ptr, target.ptr, dpred.ptr);
   }

@@ -39,6 +39,9 @@ export interface Call {
   readonly args: readonly number[];
 }
 
+/** Calls one round may hold (at least; `threads` when more): a reduction hands out one call per block. */
+export const MAX_CALLS = 64;
+
 /** A worker that gives no sign of life for this long is taken for dead (a crash, not slowness). */
 const STALL_MS = 120_000;
 
@@ -49,6 +52,9 @@ export class Pool {
   private closed = false;
   private terminated = false;
 
+  /** Calls one round may hold: max(threads, MAX_CALLS). */
+  readonly slots: number;
+
   private constructor(
     readonly threads: number,
     private readonly workers: readonly WorkerHandle[],
@@ -56,6 +62,7 @@ export class Pool {
     private readonly host: KernelExports,
     names: readonly string[],
   ) {
+    this.slots = Math.max(threads, MAX_CALLS);
     this.i32 = new Int32Array(control);
     this.f64 = new Float64Array(control);
     names.forEach((n, i) => this.index.set(n, i));
@@ -68,7 +75,7 @@ export class Pool {
   static async start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, host: KernelExports,
     spawn: Spawn, spinMs = 0.5): Promise<Pool> {
     const names = WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => e.name);
-    const errorAt = SLOT0 + threads * SLOT;
+    const errorAt = SLOT0 + Math.max(threads, MAX_CALLS) * SLOT;
     const control = new SharedArrayBuffer(8 * (errorAt + ERROR_CHARS));
     const source = workerLoop.toString();
     const workers: WorkerHandle[] = [];
@@ -92,11 +99,11 @@ export class Pool {
     return new Pool(threads, workers, control, host, names);
   }
 
-  /** Runs the calls (at most `threads`) on this thread and the workers; returns their results in order. */
+  /** Runs the calls (at most `slots`) on this thread and the workers, whoever is free taking the next; returns their results in order. */
   run(calls: readonly Call[]): number[] {
     if (this.closed) throw new WorkerError("the thread pool is closed");
     const n = calls.length;
-    if (n > this.threads) throw new WorkerError(`${n} calls for ${this.threads} threads`);
+    if (n > this.slots) throw new WorkerError(`${n} calls in one round, more than its ${this.slots} slots`);
     const { i32, f64 } = this;
     const fns: number[] = [];
     for (let c = 0; c < n; c++) {
@@ -169,7 +176,7 @@ export class Pool {
   }
 
   private errorText(): string {
-    const at = SLOT0 + this.threads * SLOT;
+    const at = SLOT0 + this.slots * SLOT;
     let s = "";
     for (let i = 0; i < ERROR_CHARS && this.f64[at + i] !== 0; i++) s += String.fromCharCode(this.f64[at + i]!);
     return s;

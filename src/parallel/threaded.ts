@@ -11,25 +11,27 @@
  *   scalar tail (only in the last part) cover the same elements as in one call.
  * - Bias gradient (column sums): cut by columns at multiples of 16; bias add: by rows.
  * - im2col / col2im: cut by image (each image's columns and pixels are its own).
- * - Reductions that return a number (losses, sums of squares) and small kernels stay on the
- *   host thread: cutting them would change the order of their sums.
+ * - The BCE and squared-error loss sums: one call per REDUCE_BLOCK elements (the single-thread
+ *   backend sums the same blocks, blockSum), the f64 partial sums added in block order.
+ * - Other reductions that return a number (KL, Gaussian NLL, sums of squares) stay on the host
+ *   thread: they are small or their blocks would cut rows.
  * Small calls run on the host alone (below CutSizes the wake-up costs more
  * than it saves).
  */
 import type { ConvGeometry } from "../backend/backend.js";
-import { WasmBackend, type WasmBuffer } from "../backend/wasm.js";
+import { REDUCE_BLOCK, WasmBackend, type WasmBuffer } from "../backend/wasm.js";
 import type { ActivationCode, KernelExports, Ptr } from "../kernels/exports.js";
 import type { KernelModule } from "../kernels/module.js";
 import type { Call, Pool } from "./pool.js";
 
 /** Below these sizes a call runs on the host thread alone (tests set them to 0 to cut everything). */
 export interface CutSizes {
-  /** GEMMs below this many flops (2 M N K); default 2^21. */
+  /** GEMMs below this many flops (2 M N K); default 2^19 (the VAE's 128 x 400 x 20 products are cut: 1.2-1.5x on 2 threads). */
   readonly minFlops: number;
   /** Elementwise calls below this many elements; default 2^15. */
   readonly minElements: number;
 }
-const defaultSizes: CutSizes = { minFlops: 1 << 21, minElements: 1 << 15 };
+const defaultSizes: CutSizes = { minFlops: 1 << 19, minElements: 1 << 15 };
 const ALIGN = 16;
 
 /** Cuts [0, n) into at most `parts` ranges whose starts are multiples of `align`, as even as that allows. */
@@ -84,6 +86,28 @@ export class ThreadedBackend extends WasmBackend {
     if (!this.pool || n < this.minElements) return null;
     const parts = cut(n, this.pool.threads, ALIGN);
     return this.run(parts.map(([at, len]) => ({ fn, args: args(at, len) })));
+  }
+
+  /** blockSum's sum, its blocks handed out one call each (rounds of at most `slots`) and added in block order. */
+  private reduce(n: number, fn: Call["fn"], args: (at: number, len: number) => number[]): number | null {
+    if (!this.pool || n < this.minElements || n <= REDUCE_BLOCK) return null;
+    const blocks: [number, number][] = [];
+    for (let at = 0; at < n; at += REDUCE_BLOCK) blocks.push([at, Math.min(REDUCE_BLOCK, n - at)]);
+    let s = 0;
+    for (let b = 0; b < blocks.length; b += this.pool.slots) {
+      for (const r of this.run(blocks.slice(b, b + this.pool.slots).map(([at, len]) => ({ fn, args: args(at, len) })))) s += r;
+    }
+    return s;
+  }
+
+  override bceLogitsForward(logits: WasmBuffer, target: WasmBuffer): number {
+    return this.reduce(logits.length, "bce_logits_forward_f32", (at, len) => [len, logits.ptr + 4 * at, target.ptr + 4 * at])
+      ?? super.bceLogitsForward(logits, target);
+  }
+
+  override sqErrForward(pred: WasmBuffer, target: WasmBuffer): number {
+    return this.reduce(pred.length, "sq_err_forward_f32", (at, len) => [len, pred.ptr + 4 * at, target.ptr + 4 * at])
+      ?? super.sqErrForward(pred, target);
   }
 
   override gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import { initSync } from "../../src/backend/default.js";
-import { WasmBackend, type WasmBuffer } from "../../src/backend/wasm.js";
+import { REDUCE_BLOCK, WasmBackend, type WasmBuffer } from "../../src/backend/wasm.js";
+import * as reference from "../../src/kernels/reference/losses.js";
 import { batches } from "../../src/data/batches.js";
 import { Activation, type ActivationCode } from "../../src/kernels/exports.js";
 import { instantiateSync } from "../../src/kernels/module.js";
@@ -120,6 +121,18 @@ describe("the threaded kernels equal one thread bit for bit", () => {
       same([x, values(cols, seed + 5)], (be, [m, out]) => { be.colSum(rows, cols, m!, cols, 0.5, out!); return [out!]; });
       same([x, values(n, seed + 5)], (be, [m, out]) => { be.colSum(1, n, m!, n, 0, out!); return [out!]; });
     }), { numRuns: 25 });
+  });
+
+  it("the BCE and squared-error sums, by blocks of REDUCE_BLOCK in block order, and right against float64", () => {
+    const B = REDUCE_BLOCK;
+    for (const n of [0, 1, 17, B - 1, B, B + 1, 3 * B + 17, 65 * B + 5]) { // the last: more blocks than a round's 64 slots
+      const x = values(n, n + 1, 6), t = values(n, n + 2).map(Math.abs), y = values(n, n + 3);
+      same([x, t], (be, [l, tt]) => be.bceLogitsForward(l!, tt!));
+      same([x, y], (be, [p, q]) => be.sqErrForward(p!, q!));
+      const bce = (() => { const l = one.alloc(n), tt = one.alloc(n); one.write(l, x); one.write(tt, t); const r = one.bceLogitsForward(l, tt); one.free(l); one.free(tt); return r; })();
+      const want = reference.bceLogitsForward(n, Float64Array.from(Float32Array.from(x)), Float64Array.from(Float32Array.from(t)));
+      expect(Math.abs(bce - want)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want)));
+    }
   });
 
   it("guarded Adam: the same index and, after the caller's restore, the same state", () => {
