@@ -15,8 +15,9 @@
 //   SIMD on 1 and T threads; and the conv VAE's training samples/s (bench/convvae.ts's
 //   Trainer.run) for simd and relaxed on 1 and T threads, with the same-bits check.
 // - The ceiling: the GEMM's 4 x 8 microkernel alone on L1-resident panels (bench/microkernel.ts).
-// - The plain microkernel on T workers at once, sharing nothing (bench/parallel-ceiling.ts): the
-//   machine's own limit on a T-thread speed-up.
+// - The plain microkernel and the GEMM on T workers at once, sharing nothing
+//   (bench/parallel-ceiling.ts): the machine's own limit on a T-thread speed-up. And the VAE's
+//   step on 1 and T threads with the steps alternating one by one (bench/thread-profile.ts).
 // - The sizes of the wasm modules (raw and gzipped; the two shared-memory builds too), the
 //   peak RSS of this process, and that of `latent train --data fashion-mnist --epochs 1` in a
 //   child process (bench/cli-rss.ts; skipped with the reason when Fashion-MNIST is missing).
@@ -86,6 +87,7 @@ import { convVaeBench } from "./convvae.js";
 import { microkernelCeiling } from "./microkernel.js";
 import { parallelCeiling } from "./parallel-ceiling.js";
 import { cliTrainRss } from "./cli-rss.js";
+import { threadProfile, type ThreadProfile } from "./thread-profile.js";
 import { loadTfjs, tfjsGemm, tfjsVaeTrainer } from "./tfjs.js";
 
 const { values: args } = parseArgs({ options: {
@@ -463,6 +465,13 @@ for (const su of setups) {
   const one = su.v.base ? setups.find((b) => b.v.label === su.v.base) : undefined;
   if (one?.last && su.last) trainSameBits[su.v.base!] = sameBits(model.layout.flatten(one.last), model.layout.flatten(su.last));
 }
+// The same step on 1 and T threads with the steps alternating one by one (bench/thread-profile.ts):
+// the fits above alternate by rounds of ~0.5 s, which a machine whose speed drifts second by
+// second turns into noise in their ratio.
+const interleaved: ThreadProfile[] = [];
+for (const isa of ["simd", "relaxed"] as const) {
+  if (variants.some((v) => v.name === isa)) interleaved.push(await threadProfile({ threads, steps: quick ? 20 : 60, isa }));
+}
 end();
 
 if (quick) torchPass("between latent's MLP and conv rounds");
@@ -535,8 +544,8 @@ if (!quick) torchPass("after");
 
 begin("microkernel");
 const ceiling = await microkernelCeiling();
-// The machine's own limit on a T-thread speed-up: the same kernel on T workers at once, sharing nothing.
-const parallel = await parallelCeiling(threads);
+// The machine's own limit on a T-thread speed-up: the same kernels on T workers at once, sharing nothing.
+const parallel = [await parallelCeiling(threads, "microkernel"), await parallelCeiling(threads, "gemm")];
 end();
 
 for (const p of pools) p.be.close();
@@ -596,7 +605,7 @@ if (args.json) {
   console.log(JSON.stringify({
     node: process.version, threads, gemm: gemmRows, training: trainRows, trainingSameBits: trainSameBits,
     conv: { layers: convRows, training: convTrainRows, trainingSameBits: convSameBits },
-    tfjs, torch: torchJson, microkernel: ceiling, parallelCeiling: parallel, wasmBytes: sizes, peakRssMB, cliRss,
+    tfjs, torch: torchJson, microkernel: ceiling, parallelCeiling: parallel, interleavedThreads: interleaved, wasmBytes: sizes, peakRssMB, cliRss,
   }, null, 2));
 } else {
   const cell = (x: Stat | null | undefined, w = 15) => (x ? `${x.median.toFixed(1)} [${x.best.toFixed(1)}]` : "-").padStart(w);
@@ -622,6 +631,7 @@ if (args.json) {
   }
   if (tfTraining) console.log(`${"tfjs wasm".padEnd(14)}${cell(tfTraining, 17)}`);
   console.log(`same bits on 1 and ${threads} threads (parameters after the timed fit): ${yesNo(trainSameBits)}`);
+  console.log(`steps alternating one by one between 1 and ${threads} threads (Trainer.run, ms per step): ${interleaved.map((p) => `${p.isa} ${p.one.toFixed(2)} / ${p.many.toFixed(2)} = ${(p.one / p.many).toFixed(2)}x`).join(", ")}`);
 
   console.log(`\nConv layers of the Keras MNIST VAE, batch 128: GFLOP/s (2 M N K per product over the whole pass, im2col/col2im included), median [best]`);
   const convCols = convBackends.map((b) => b.name);
@@ -664,7 +674,7 @@ if (args.json) {
   }
 
   console.log(`\nThe 4x8 microkernel alone, panels in L1 (GFLOP/s, median [best]): ${ceiling.map((c) => `${c.variant} ${cell(c, 0).trim()}`).join(", ")}`);
-  console.log(`The plain microkernel on ${parallel.threads} workers at once, sharing nothing (the machine's ceiling for a ${parallel.threads}-thread speed-up): 1 thread ${parallel.one.toFixed(1)} GFLOP/s, ${parallel.threads} at once ${parallel.all.toFixed(1)} GFLOP/s in all: ${parallel.speedup.toFixed(2)}x`);
+  console.log(`On ${threads} workers at once, sharing nothing (the machine's ceiling for a ${threads}-thread speed-up): ${parallel.map((c) => `${c.kernel === "gemm" ? "the simd GEMM 128x400x784 (tB)" : "the plain microkernel"}: 1 thread ${c.one.toFixed(1)} GFLOP/s, ${c.threads} at once ${c.all.toFixed(1)} in all, ${c.speedup.toFixed(2)}x`).join("; ")}`);
   console.log(`\nwasm modules: ${Object.entries(sizes).map(([k, s]) => `${k} ${s.bytes} B (gzip ${s.gzip} B)`).join(", ")}`);
   console.log(`${cliRss.command} (a child process, every core): ${cliRss.peakMB === null ? `no figure (${cliRss.skipped})` : `peak RSS ${cliRss.peakMB.toFixed(0)} MB (${cliRss.seconds.toFixed(0)} s)`}`);
   console.log(`peak RSS of this process: ${peakRssMB.end.toFixed(0)} MB (PyTorch's processes not included); at the end of each section: ${Object.entries(rssBySection).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ")} MB`);
