@@ -8,10 +8,14 @@ import { initSync } from "../../src/backend/default.js";
 import { gather, type Split } from "../../src/data/dataset.js";
 import { fitBandNormalization, GLOBAL } from "../../src/data/normalize.js";
 import { defaultBackend } from "../../src/backend/default.js";
+import type { Backend, Buffer } from "../../src/backend/backend.js";
+import { WasmBackend } from "../../src/backend/wasm.js";
+import { instantiateSync } from "../../src/kernels/module.js";
+import * as E from "fp-ts/lib/Either.js";
 import { splitRows } from "../../src/data/rows.js";
 import { ae, vae, type LossMetrics, type Model } from "../../src/models/index.js";
 import type { Params } from "../../src/nn/params.js";
-import { bits, foldIn, key, type Key } from "../../src/random/index.js";
+import { bits, foldIn, key, uniform, type Key } from "../../src/random/index.js";
 import { decodeRows, encodeRows, evaluateLoss, forEachReconstruction, NOISE_BLOCK, programRows, PROGRAM_BYTES, reconstructRows,
   sampleRows } from "../../src/models/batched.js";
 import { tensor, type Tensor } from "../../src/tensor/tensor.js";
@@ -140,6 +144,23 @@ describe("encode, reconstruct, decode, sample in batches", () => {
   it("codes of the wrong width are refused", () => {
     const model = vae.mlp({ input: 10, hidden: [7], latent: 2 });
     expect(() => decodeRows(model, model.init(key(1)), tensor(new Float32Array(6), [2, 3]))).toThrow(/code rows have 3 values/);
+  });
+});
+
+describe("bounded memory", () => {
+  it("the default conv model's loss over 600 rows grows the kernel memory by tens of MB, not the ~230 MB of a 512-row program", () => {
+    const loaded = instantiateSync(undefined, { isa: "simd" });
+    if (E.isLeft(loaded)) throw loaded.left;
+    const be = new WasmBackend(loaded.right);
+    const conv = vae.conv({ imageShape: [28, 28, 1], channels: [32, 64], hidden: [16], latent: 2 });
+    const params = conv.init(key(1));
+    const x = tensor(Float32Array.from(uniform(key(2), 600 * 784)), [600, 784]);
+    const before = loaded.right.exports.memory.buffer.byteLength;
+    const m = conv.loss(params, x, key(3), { backend: be as unknown as Backend<Buffer> });
+    expect(Number.isFinite(m.loss)).toBe(true);
+    const grown = loaded.right.exports.memory.buffer.byteLength - before;
+    expect(grown).toBeLessThan(64 * 2 ** 20);
+    expect(programRows(conv)).toBeLessThan(512); // with 512-row programs the memory grows by ~267 MB
   });
 });
 
