@@ -75,8 +75,15 @@ export class Trainer<B extends Buffer> {
   /** Rebuilds the activations for `batch` rows; parameters, optimizer state and step count stay as they are. */
   resize(batch: number): void {
     if (batch === this.program.batch) return;
-    this.program.dispose(); // first, so the new activations can take the freed memory
-    this.program = this.model.program(this.be, batch, { buffers: { params: this.params, grads: this.grads } });
+    const old = this.program;
+    old.dispose(); // first, so the new activations can take the freed memory
+    const buffers = { params: this.params, grads: this.grads };
+    try {
+      this.program = this.model.program(this.be, batch, { buffers });
+    } catch (e) {
+      this.program = this.model.program(this.be, old.batch, { buffers }); // stay usable (and disposable) at the old size
+      throw e;
+    }
   }
 
   load(state: TrainState): void {
