@@ -226,7 +226,7 @@ function parseMetadataJson(metadata: Readonly<Record<string, string>>, key: stri
   }
 }
 
-function read(bytes: Uint8Array, views: boolean): ModelFile {
+function read(bytes: Uint8Array): ModelFile {
   const decoded = decodeSafetensors(bytes);
   if (E.isLeft(decoded)) throw new ModelFileError("safetensors", `not a valid safetensors file: ${decoded.left.message}`, {}, decoded.left);
   const { tensors, metadata } = decoded.right;
@@ -242,8 +242,8 @@ function read(bytes: Uint8Array, views: boolean): ModelFile {
   if (!has(metadataKeys.spec)) throw new ModelFileError("spec", `metadata "${metadataKeys.spec}" is missing`);
   const model = buildModel(parseMetadataJson(metadata, metadataKeys.spec, "spec"), `metadata "${metadataKeys.spec}"`);
 
-  // Tensors stay zero-copy views only when they do not share memory with the caller's bytes (or when views are asked for).
-  const own = (data: Float32Array) => (!views && data.buffer === bytes.buffer ? data.slice() : data);
+  // Tensors stay zero-copy views only when they do not share memory with the caller's bytes.
+  const own = (data: Float32Array) => (data.buffer === bytes.buffer ? data.slice() : data);
   const f32 = (name: string): Float32Array => {
     const t = tensors[name]!;
     if (t.dtype !== "F32") throw new ModelFileError("dtype", `tensor "${name}" is ${t.dtype}, expected F32`, { tensor: name, expected: "F32", found: t.dtype });
@@ -296,19 +296,10 @@ function read(bytes: Uint8Array, views: boolean): ModelFile {
   return Object.freeze(out);
 }
 
-export interface ReadOptions {
-  /**
-   * Tensors may be views of `bytes` instead of copies (where aligned): for checking bytes
-   * about to be written without doubling them in memory, not for keeping the result while
-   * `bytes` may change.
-   */
-  readonly views?: boolean;
-}
-
 /** Reads and validates a model file; never throws. */
-export function modelFromSafetensors(bytes: Uint8Array, o: ReadOptions = {}): E.Either<ModelFileError, ModelFile> {
+export function modelFromSafetensors(bytes: Uint8Array): E.Either<ModelFileError, ModelFile> {
   try {
-    return E.right(read(bytes, o.views ?? false));
+    return E.right(read(bytes));
   } catch (e) {
     if (e instanceof ModelFileError) return E.left(e);
     return E.left(new ModelFileError("safetensors", `reading the model file failed: ${e instanceof Error ? e.message : String(e)}`, {}, e));

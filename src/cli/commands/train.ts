@@ -7,7 +7,6 @@
  */
 import { mkdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import * as E from "fp-ts/lib/Either.js";
 import { join, resolve } from "node:path";
 import { init } from "../../backend/default.js";
 import type { Backend, Buffer } from "../../backend/backend.js";
