@@ -109,4 +109,52 @@ export interface Backend<B extends Buffer = Buffer> {
 
   /** Fills out with standard normal draws from key (stream 0). */
   normal(key: Key, out: B): void;
+  /** Fills out with uniform [0, 1) draws from key (stream 0). */
+  uniform(key: Key, out: B): void;
+
+  // ---- Added for composed models and objectives (kernels in assembly/, references in src/kernels/reference) ----
+  /** out = x * y, elementwise. */
+  mul(x: B, y: B, out: B): void;
+  /** dst[i, j] = src[i, j] for an M x N block: row strides lds and ldd (a column slice of a wider matrix, or into one). */
+  copyRows(M: number, N: number, src: B, lds: number, dst: B, ldd: number): void;
+  /**
+   * Dropout's mask from uniform draws u (may alias mask): mask = u >= rate ? 1 / (1 - rate) : 0;
+   * rate in [0, 1) (rate 0 gives a mask of ones).
+   */
+  dropoutMask(rate: number, u: B, mask: B): void;
+  /**
+   * Layer normalisation over each row of x [M, N]: y = (x - mean) * rstd * gamma + beta, with
+   * mean and the biased variance of the row, rstd = 1 / sqrt(var + eps). Writes mean [M] and
+   * rstd [M] for the backward pass. Statistics in f64.
+   */
+  layerNormForward(M: number, N: number, eps: number, x: B, gamma: B, beta: B, y: B, mean: B, rstd: B): void;
+  /**
+   * The vector-Jacobian product of layerNormForward: writes dx [M, N] (when not null) and, not
+   * accumulated, dgamma [N] = sum_rows dy * xhat and dbeta [N] = sum_rows dy (rows summed in f64).
+   */
+  layerNormBackward(M: number, N: number, x: B, gamma: B, mean: B, rstd: B, dy: B, dx: B | null, dgamma: B, dbeta: B): void;
+  /**
+   * Laplace negative log-likelihood summed over an M x N matrix, in f64:
+   * sum |t - p| exp(-s_j) + s_j + log 2, where s_j = logscale[j * lsStride] is the log of the scale b.
+   */
+  laplaceNllForward(M: number, N: number, pred: B, target: B, logscale: B, lsStride: number): number;
+  /**
+   * dpred = scale * sign(p - t) exp(-s_j) (0 where p == t); dlogscale[j * lsStride] += scale *
+   * sum_i (1 - |t - p| exp(-s_j)), accumulated as in gaussianNllBackward (lsStride 0: one shared
+   * value receives the sum). dlogscale null skips it.
+   */
+  laplaceNllBackward(M: number, N: number, scale: number, pred: B, target: B, logscale: B, lsStride: number,
+    dpred: B, dlogscale: B | null): void;
+  /**
+   * Continuous Bernoulli negative log-likelihood with logits l (Loaiza-Ganem & Cunningham 2019),
+   * summed, in f64: BCE-with-logits(l, t) - log C(sigmoid(l)), where
+   * C(lam) = 2 artanh(1 - 2 lam) / (1 - 2 lam) (and 2 at lam = 1/2, with its Taylor series near it).
+   */
+  cbLogitsForward(logits: B, target: B): number;
+  /** dlogits = scale * d/dl [BCE(l, t) - log C(sigmoid(l))]. */
+  cbLogitsBackward(scale: number, logits: B, target: B, dlogits: B): void;
+  /** sum |x|, in f64. */
+  l1Forward(x: B): number;
+  /** Accumulates dx += scale * sign(x) (sign(0) = 0). */
+  l1Backward(scale: number, x: B, dx: B): void;
 }

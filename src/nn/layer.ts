@@ -13,11 +13,25 @@
  */
 import type { Backend, Buffer } from "../backend/backend.js";
 import type { Key } from "../random/index.js";
+import type { LayerSpec } from "./layer-spec.js";
 
 export interface ParamSpec {
   /** Local name, e.g. "weight"; a Sequential prefixes it with the layer's index. */
   readonly name: string;
   readonly shape: readonly number[];
+}
+
+/**
+ * What a call knows beyond its buffers.
+ * - `key`: a training forward's key, for layers that draw (Dropout draws its mask from it and
+ *   keeps it in ws for backward); absent or null in inference, where Dropout is the identity.
+ * - `wsHoldsForward` (backward only): ws still holds what this layer's forward left there for
+ *   this same x, so the layer may reuse it (Conv2d's columns). The owner of ws (SequentialRun)
+ *   says so; a layer never guesses.
+ */
+export interface LayerContext {
+  readonly key?: Key | null;
+  readonly wsHoldsForward?: boolean;
 }
 
 export interface Layer {
@@ -28,9 +42,13 @@ export interface Layer {
   init(key: Key): Float32Array[];
   /** Numbers of scratch for a batch (absent or 0: none). */
   workspace?(batch: number): number;
-  forward<B extends Buffer>(be: Backend<B>, p: readonly B[], batch: number, x: B, y: B, ws?: B): void;
+  /** True for a layer whose forward draws from ctx.key (Dropout). */
+  readonly random?: boolean;
+  forward<B extends Buffer>(be: Backend<B>, p: readonly B[], batch: number, x: B, y: B, ws?: B, ctx?: LayerContext): void;
   backward<B extends Buffer>(be: Backend<B>, p: readonly B[], g: readonly B[], batch: number,
-    x: B, y: B, dy: B, dx: B | null, ws?: B): void;
+    x: B, y: B, dy: B, dx: B | null, ws?: B, ctx?: LayerContext): void;
+  /** The plain-JSON description that layerFromSpec (./layer-spec.ts) turns back into an equal layer. */
+  toSpec(): LayerSpec;
 }
 
 export class ConfigError extends Error {
