@@ -45,6 +45,12 @@ export interface Buffer {
 
 export interface Backend<B extends Buffer = Buffer> {
   readonly name: string;
+  /**
+   * The backstop for memory nobody disposed: owners of buffers (programs, steps, valueAndGrad
+   * functions) register a release here, and it runs when they are collected. Disposing
+   * explicitly is the rule; absent where buffers are ordinary garbage (the float64 reference).
+   */
+  readonly finalizer?: FinalizationRegistry<() => void>;
   /** A zero-filled buffer of n numbers. */
   alloc(n: number): B;
   /** Returns a buffer made by alloc (not a view). */

@@ -32,6 +32,7 @@ export function blockSum(n: number, part: (at: number, len: number) => number): 
 export class WasmBackend implements Backend<WasmBuffer> {
   readonly name: string;
   readonly arena: Arena;
+  readonly finalizer = new FinalizationRegistry<() => void>((release) => release());
   private readonly k: KernelExports;
   private work: Ptr = 0;
   private workBytes = -1;

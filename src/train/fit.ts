@@ -39,6 +39,22 @@ export interface EpochMetrics {
   readonly test?: LossMetrics;
 }
 
+/** What a callback may do at the end of an epoch. */
+export interface EpochContext {
+  /** The current state (read out of the kernels on demand; the same record until the next step). */
+  readonly state: () => TrainState;
+  /** Ends training after this epoch; `reason` is reported as FitResult.stopped. */
+  readonly stop: (reason: string) => void;
+}
+
+/**
+ * Run logic that is not the step itself (checkpoints, best model, early stopping, learning-rate
+ * plateaus: src/train/callbacks.ts). Callbacks run in order after `onEpoch`, each awaited.
+ */
+export interface Callback {
+  onEpoch?(metrics: EpochMetrics, ctx: EpochContext): void | Promise<void>;
+}
+
 export interface FitOptions {
   readonly state: TrainState;
   readonly data: BatchSource;
@@ -52,6 +68,7 @@ export interface FitOptions {
   readonly signal?: AbortSignal;
   readonly onBatch?: (info: BatchInfo) => void | Promise<void>;
   readonly onEpoch?: (metrics: EpochMetrics, state: () => TrainState) => void | Promise<void>;
+  readonly callbacks?: readonly Callback[];
   /** Clock for samples/s, in milliseconds (default: performance.now). */
   readonly now?: () => number;
   /**
@@ -69,6 +86,8 @@ export interface FitResult {
   readonly state: TrainState;
   readonly history: readonly EpochMetrics[];
   readonly aborted: boolean;
+  /** The reason a callback gave for stopping early, or null. */
+  readonly stopped: string | null;
 }
 
 const YIELD_MS = 50;
@@ -98,6 +117,7 @@ async function fitOn(be: WasmBackend, model: Model, optimizer: Optimizer, o: Fit
   const history: EpochMetrics[] = [];
   const sync = (): TrainState => (current ? current.state() : state);
   let aborted = false;
+  let stopped: string | null = null;
   let lastYield = now();
   try {
     for (let epoch = o.startEpoch ?? 0; epoch < o.epochs && !aborted; epoch++) {
@@ -134,8 +154,11 @@ async function fitOn(be: WasmBackend, model: Model, optimizer: Optimizer, o: Fit
       const metrics: EpochMetrics = { epoch: epoch + 1, steps, samples, seconds, samplesPerSecond: seconds > 0 ? samples / seconds : 0, train, ...(test ? { test } : {}) };
       history.push(metrics);
       if (o.onEpoch) await o.onEpoch(metrics, sync);
+      const ctx: EpochContext = { state: sync, stop: (reason) => { stopped ??= reason; } };
+      for (const cb of o.callbacks ?? []) if (cb.onEpoch) await cb.onEpoch(metrics, ctx);
+      if (stopped !== null) break;
     }
-    return { state: sync(), history, aborted };
+    return { state: sync(), history, aborted, stopped };
   } finally {
     current?.dispose();
   }
