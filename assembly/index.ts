@@ -10,6 +10,8 @@ export * from "./gemm";
 export * from "./elementwise";
 export * from "./activations";
 export * from "./losses";
+export * from "./likelihoods";
 export * from "./optim";
 export * from "./random";
 export * from "./conv";
+export * from "./layernorm";

@@ -89,6 +89,7 @@ import { parallelCeiling } from "./parallel-ceiling.js";
 import { cliTrainRss } from "./cli-rss.js";
 import { threadProfile, type ThreadProfile } from "./thread-profile.js";
 import { stepOverhead } from "./step-overhead.js";
+import { handLoopVsFit } from "./hand-loop.js";
 import { loadTfjs, tfjsGemm, tfjsVaeTrainer } from "./tfjs.js";
 
 const { values: args } = parseArgs({ options: {
@@ -475,6 +476,8 @@ for (const isa of ["simd", "relaxed"] as const) {
 }
 // The pure step against the in-place path, alternating step by step (bench/step-overhead.ts).
 const overheads = [simdVariant, ...(relaxedVariant ? [relaxedVariant] : [])].map((v) => ({ isa: v.name, ...stepOverhead(wasmBackendOf(v), quick ? 20 : 60) }));
+// The Optax loop written by hand against fit's in-place path, alternating step by step (bench/hand-loop.ts).
+const handLoops = [simdVariant, ...(relaxedVariant ? [relaxedVariant] : [])].map((v) => ({ isa: v.name, ...handLoopVsFit(wasmBackendOf(v), quick ? 20 : 60) }));
 end();
 
 if (quick) torchPass("between latent's MLP and conv rounds");
@@ -608,7 +611,7 @@ if (args.json) {
   console.log(JSON.stringify({
     node: process.version, threads, gemm: gemmRows, training: trainRows, trainingSameBits: trainSameBits,
     conv: { layers: convRows, training: convTrainRows, trainingSameBits: convSameBits },
-    tfjs, torch: torchJson, microkernel: ceiling, parallelCeiling: parallel, interleavedThreads: interleaved, stepOverheadInterleaved: overheads, wasmBytes: sizes, peakRssMB, cliRss,
+    tfjs, torch: torchJson, microkernel: ceiling, parallelCeiling: parallel, interleavedThreads: interleaved, stepOverheadInterleaved: overheads, handLoop: handLoops, wasmBytes: sizes, peakRssMB, cliRss,
   }, null, 2));
 } else {
   const cell = (x: Stat | null | undefined, w = 15) => (x ? `${x.median.toFixed(1)} [${x.best.toFixed(1)}]` : "-").padStart(w);
@@ -636,6 +639,7 @@ if (args.json) {
   console.log(`same bits on 1 and ${threads} threads (parameters after the timed fit): ${yesNo(trainSameBits)}`);
   console.log(`steps alternating one by one between 1 and ${threads} threads (Trainer.run, ms per step): ${interleaved.map((p) => `${p.isa} ${p.one.toFixed(2)} / ${p.many.toFixed(2)} = ${(p.one / p.many).toFixed(2)}x`).join(", ")}`);
   console.log(`pure step against the in-place path, alternating step by step (ms per step, 1 thread): ${overheads.map((o) => `${o.isa} ${o.pure.toFixed(2)} / ${o.inPlace.toFixed(2)}: +${o.overheadPct.toFixed(1)}%`).join(", ")}`);
+  console.log(`the hand-written Optax loop (valueAndGrad, opt.update, applyUpdates) against fit's in-place path, alternating step by step (samples/s, 1 thread): ${handLoops.map((o) => `${o.isa} ${Math.round(o.hand)} / ${Math.round(o.fit)}: ${o.overheadPct >= 0 ? "+" : ""}${o.overheadPct.toFixed(1)}% time per step`).join(", ")}`);
 
   console.log(`\nConv layers of the Keras MNIST VAE, batch 128: GFLOP/s (2 M N K per product over the whole pass, im2col/col2im included), median [best]`);
   const convCols = convBackends.map((b) => b.name);

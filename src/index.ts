@@ -10,11 +10,14 @@
  *   const step = train.step(vae, opt);
  */
 export { init, initSync, defaultBackend, NotInitialisedError } from "./backend/default.js";
+export { defaultRuntime } from "./backend/default.js";
+export { createRuntime, createRuntimeSync, type Runtime } from "./runtime/index.js";
 export { simdSupported, relaxedSimdSupported, KernelLoadError, type Isa, type KernelModule } from "./kernels/module.js";
 export * as random from "./random/index.js";
 export * as models from "./models/index.js";
 export * as optim from "./optim/index.js";
 export * as train from "./train/index.js";
+export * as objectives from "./objectives/index.js";
 export * as data from "./data/index.js";
 export * as nn from "./nn/index.js";
 export * as io from "./io/index.js";

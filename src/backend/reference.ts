@@ -11,7 +11,10 @@ import * as act from "../kernels/reference/activations.js";
 import * as loss from "../kernels/reference/losses.js";
 import * as opt from "../kernels/reference/optim.js";
 import * as conv from "../kernels/reference/conv.js";
-import { normalF64, type Key } from "../random/index.js";
+import * as lk from "../kernels/reference/likelihoods.js";
+import { checkRows } from "./wasm.js";
+import * as ln from "../kernels/reference/layernorm.js";
+import { normalF64, uniform, type Key } from "../random/index.js";
 
 type F = Float64Array;
 
@@ -79,4 +82,35 @@ export class ReferenceBackend implements Backend<F> {
   }
 
   normal(key: Key, out: F): void { out.set(normalF64(key, out.length)); }
+  /** Exactly the values of the kernel random_uniform_f32 (src/random's uniform is its reference). */
+  uniform(key: Key, out: F): void { out.set(uniform(key, out.length)); }
+
+  mul(x: F, y: F, out: F): void { el.mul(out.length, x, y, out); }
+  /** Element by element; views of one buffer that overlap read a copy of the source block. */
+  copyRows(M: number, N: number, src: F, lds: number, dst: F, ldd: number): void {
+    if (!checkRows(M, N, src.length, lds, dst.length, ldd)) return;
+    const sEnd = (M - 1) * lds + N, dEnd = (M - 1) * ldd + N;
+    const overlap = src.buffer === dst.buffer && src.byteOffset < dst.byteOffset + 8 * dEnd && dst.byteOffset < src.byteOffset + 8 * sEnd;
+    const s = overlap ? src.slice(0, sEnd) : src;
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) dst[i * ldd + j] = s[i * lds + j]!;
+  }
+
+  laplaceNllForward(M: number, N: number, pred: F, target: F, logscale: F, lsStride: number): number {
+    return lk.laplaceNllForward(M, N, pred, target, logscale, lsStride);
+  }
+  laplaceNllBackward(M: number, N: number, scale: number, pred: F, target: F, logscale: F, lsStride: number, dpred: F, dlogscale: F | null): void {
+    lk.laplaceNllBackward(M, N, scale, pred, target, logscale, lsStride, dpred, dlogscale);
+  }
+  cbLogitsForward(logits: F, target: F): number { return lk.cbLogitsForward(logits.length, logits, target); }
+  cbLogitsBackward(scale: number, logits: F, target: F, dlogits: F): void { lk.cbLogitsBackward(logits.length, scale, logits, target, dlogits); }
+  l1Forward(x: F): number { return lk.l1Forward(x.length, x); }
+  l1Backward(scale: number, x: F, dx: F): void { lk.l1Backward(x.length, scale, x, dx); }
+
+  dropoutMask(rate: number, u: F, mask: F): void { ln.dropoutMask(mask.length, rate, u, mask); }
+  layerNormForward(M: number, N: number, eps: number, x: F, gamma: F, beta: F, y: F, mean: F, rstd: F): void {
+    ln.layerNormForward(M, N, eps, x, gamma, beta, y, mean, rstd);
+  }
+  layerNormBackward(M: number, N: number, x: F, gamma: F, mean: F, rstd: F, dy: F, dx: F | null, dgamma: F, dbeta: F): void {
+    ln.layerNormBackward(M, N, x, gamma, mean, rstd, dy, dx, dgamma, dbeta);
+  }
 }

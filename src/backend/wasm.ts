@@ -29,6 +29,22 @@ export function blockSum(n: number, part: (at: number, len: number) => number): 
   return s;
 }
 
+/**
+ * The arguments of copyRows: M, N and the strides are non-negative integers, destination rows do
+ * not overlap each other (ldd >= N when M > 1; source rows may), and both blocks lie inside their
+ * buffers. False when there is nothing to copy (M or N is 0).
+ */
+export function checkRows(M: number, N: number, srcLength: number, lds: number, dstLength: number, ldd: number): boolean {
+  const bad = !Number.isInteger(M) || M < 0 ? `M = ${M}` : !Number.isInteger(N) || N < 0 ? `N = ${N}`
+    : !Number.isInteger(lds) || lds < 0 ? `lds = ${lds}` : !Number.isInteger(ldd) || ldd < 0 ? `ldd = ${ldd}` : null;
+  if (bad !== null) throw new RangeError(`copyRows: sizes and strides must be non-negative integers, got ${bad}`);
+  if (M === 0 || N === 0) return false;
+  if (M > 1 && ldd < N) throw new RangeError(`copyRows: destination rows of ${N} at a stride of ${ldd} would overlap`);
+  if ((M - 1) * lds + N > srcLength) throw new RangeError(`copyRows: a ${M} x ${N} block at row stride ${lds} reads past a source of ${srcLength}`);
+  if ((M - 1) * ldd + N > dstLength) throw new RangeError(`copyRows: a ${M} x ${N} block at row stride ${ldd} writes past a destination of ${dstLength}`);
+  return true;
+}
+
 export class WasmBackend implements Backend<WasmBuffer> {
   readonly name: string;
   readonly arena: Arena;
@@ -146,5 +162,59 @@ export class WasmBackend implements Backend<WasmBuffer> {
   normal(key: Key, out: WasmBuffer): void {
     const [k0, k1] = keyData(key);
     this.k.random_normal_f32(k0, k1, 0, out.length, out.ptr);
+  }
+  uniform(key: Key, out: WasmBuffer): void {
+    const [k0, k1] = keyData(key);
+    this.k.random_uniform_f32(k0, k1, 0, out.length, out.ptr);
+  }
+
+  mul(x: WasmBuffer, y: WasmBuffer, out: WasmBuffer): void { this.k.mul_f32(out.length, x.ptr, y.ptr, out.ptr); }
+  /**
+   * Row by row over one Float32Array spanning both blocks. Overlapping blocks (buffers are all
+   * in one memory) are copied as if src were read first: with equal strides every element moves
+   * by the same distance, so rows run backwards when dst lies above src; with unequal strides
+   * the src block is staged in a copy (the only case that allocates).
+   */
+  copyRows(M: number, N: number, src: WasmBuffer, lds: number, dst: WasmBuffer, ldd: number): void {
+    if (!checkRows(M, N, src.length, lds, dst.length, ldd)) return;
+    const sEnd = (M - 1) * lds + N, dEnd = (M - 1) * ldd + N;
+    const lo = Math.min(src.ptr, dst.ptr);
+    const mem = this.arena.f32(lo, (Math.max(src.ptr + 4 * sEnd, dst.ptr + 4 * dEnd) - lo) / 4);
+    const s0 = (src.ptr - lo) / 4, d0 = (dst.ptr - lo) / 4;
+    const overlap = s0 < d0 + dEnd && d0 < s0 + sEnd;
+    if (!overlap || (lds === ldd && d0 <= s0)) {
+      for (let i = 0; i < M; i++) mem.copyWithin(d0 + i * ldd, s0 + i * lds, s0 + i * lds + N);
+    } else if (lds === ldd) {
+      for (let i = M - 1; i >= 0; i--) mem.copyWithin(d0 + i * ldd, s0 + i * lds, s0 + i * lds + N);
+    } else {
+      const staged = mem.slice(s0, s0 + sEnd);
+      for (let i = 0; i < M; i++) mem.set(staged.subarray(i * lds, i * lds + N), d0 + i * ldd);
+    }
+  }
+
+  laplaceNllForward(M: number, N: number, pred: WasmBuffer, target: WasmBuffer, logscale: WasmBuffer, lsStride: number): number {
+    return this.k.laplace_nll_forward_f32(M, N, pred.ptr, target.ptr, logscale.ptr, lsStride);
+  }
+  laplaceNllBackward(M: number, N: number, scale: number, pred: WasmBuffer, target: WasmBuffer, logscale: WasmBuffer,
+    lsStride: number, dpred: WasmBuffer, dlogscale: WasmBuffer | null): void {
+    this.k.laplace_nll_backward_f32(M, N, scale, pred.ptr, target.ptr, logscale.ptr, lsStride, dpred.ptr, dlogscale ? dlogscale.ptr : 0);
+  }
+  cbLogitsForward(logits: WasmBuffer, target: WasmBuffer): number {
+    return this.k.cb_logits_forward_f32(logits.length, logits.ptr, target.ptr);
+  }
+  cbLogitsBackward(scale: number, logits: WasmBuffer, target: WasmBuffer, dlogits: WasmBuffer): void {
+    this.k.cb_logits_backward_f32(logits.length, scale, logits.ptr, target.ptr, dlogits.ptr);
+  }
+  l1Forward(x: WasmBuffer): number { return this.k.l1_forward_f32(x.length, x.ptr); }
+  l1Backward(scale: number, x: WasmBuffer, dx: WasmBuffer): void { this.k.l1_backward_f32(x.length, scale, x.ptr, dx.ptr); }
+
+  dropoutMask(rate: number, u: WasmBuffer, mask: WasmBuffer): void { this.k.dropout_mask_f32(mask.length, rate, u.ptr, mask.ptr); }
+  layerNormForward(M: number, N: number, eps: number, x: WasmBuffer, gamma: WasmBuffer, beta: WasmBuffer,
+    y: WasmBuffer, mean: WasmBuffer, rstd: WasmBuffer): void {
+    this.k.layer_norm_forward_f32(M, N, eps, x.ptr, gamma.ptr, beta.ptr, y.ptr, mean.ptr, rstd.ptr);
+  }
+  layerNormBackward(M: number, N: number, x: WasmBuffer, gamma: WasmBuffer, mean: WasmBuffer, rstd: WasmBuffer,
+    dy: WasmBuffer, dx: WasmBuffer | null, dgamma: WasmBuffer, dbeta: WasmBuffer): void {
+    this.k.layer_norm_backward_f32(M, N, x.ptr, gamma.ptr, mean.ptr, rstd.ptr, dy.ptr, dx ? dx.ptr : 0, dgamma.ptr, dbeta.ptr);
   }
 }

@@ -147,19 +147,19 @@ export async function writePictures(dir: string, model: Model, params: Params, d
   history: readonly EpochMetrics[], key: Key, norm: Normalization = GLOBAL, ev: RunOptions = {}): Promise<string[]> {
   const [kRec, kSample, kInterp, kLatent, kManifold] = split(key, 5) as [Key, Key, Key, Key, Key];
   const written: string[] = [];
-  const put = (name: string, make: () => Parameters<typeof writePng>[1]) => { writePng(join(dir, name), make()); written.push(name); };
-  if (ds.test.n > 0) put("reconstructions.png", () => reconstructionPicture(model, params, ds, kRec, 20, undefined, undefined, norm, ev));
+  const put = async (name: string, make: () => Parameters<typeof writePng>[1]) => { await writePng(join(dir, name), make()); written.push(name); };
+  if (ds.test.n > 0) await put("reconstructions.png", () => reconstructionPicture(model, params, ds, kRec, 20, undefined, undefined, norm, ev));
   if (ds.test.n > 0 && ds.imageShape[2] === 4) {
     for (const [mode, what] of fourBandModes.slice(1)) {
-      put(`reconstructions-${mode}.png`, () => reconstructionPicture(model, params, ds, kRec, 20, `test images (top) and reconstructions, ${what}`, mode, norm, ev));
+      await put(`reconstructions-${mode}.png`, () => reconstructionPicture(model, params, ds, kRec, 20, `test images (top) and reconstructions, ${what}`, mode, norm, ev));
     }
   }
-  if (model.spec.kind === "vae") put("samples.png", () => samplePicture(model, params, ds.imageShape as ImageShape, kSample, 64, norm, ev));
+  if (model.spec.kind === "vae") await put("samples.png", () => samplePicture(model, params, ds.imageShape as ImageShape, kSample, 64, norm, ev));
   if (ds.test.n > 1) {
-    put("latent.png", () => latentPicture(model, params, ds, kLatent, norm, ev));
-    put("manifold.png", () => manifoldPicture(model, params, ds, kManifold, 15, norm, ev));
-    put("interpolation.png", () => interpolationPicture(model, params, ds, kInterp, 4, 10, false, norm, ev));
+    await put("latent.png", () => latentPicture(model, params, ds, kLatent, norm, ev));
+    await put("manifold.png", () => manifoldPicture(model, params, ds, kManifold, 15, norm, ev));
+    await put("interpolation.png", () => interpolationPicture(model, params, ds, kInterp, 4, 10, false, norm, ev));
   }
-  if (history.length > 0) put("loss.png", () => lossPicture(history));
+  if (history.length > 0) await put("loss.png", () => lossPicture(history));
   return written;
 }

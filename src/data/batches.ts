@@ -6,7 +6,7 @@
  */
 import { bits, foldIn, type Key } from "../random/index.js";
 import { checkTensorLike, copyInto, ShapeError, tensor, type Tensor, type TensorLike } from "../tensor/tensor.js";
-import type { BatchSource } from "../train/fit.js";
+import type { BatchSource } from "./batch-source.js";
 
 export interface BatchOptions {
   readonly batchSize: number;
@@ -37,7 +37,7 @@ export function gatherRows(x: TensorLike, rows: ArrayLike<number>): Tensor {
   return tensor(out, [rows.length, D]);
 }
 
-export function batches(x: TensorLike, o: BatchOptions): BatchSource {
+export function batches(x: TensorLike, o: BatchOptions): BatchSource<Tensor> {
   checkTensorLike(x, "data");
   if (x.shape.length !== 2) throw new ShapeError(`data must have shape [n, features], got [${x.shape.join(", ")}]`);
   if (!Number.isSafeInteger(o.batchSize) || o.batchSize < 1) throw new ShapeError(`batchSize must be a positive integer, got ${o.batchSize}`);

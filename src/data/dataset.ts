@@ -9,7 +9,7 @@
  */
 import { foldIn, type Key } from "../random/index.js";
 import { ShapeError, tensor, type Tensor } from "../tensor/tensor.js";
-import type { BatchSource } from "../train/fit.js";
+import type { BatchSource } from "./batch-source.js";
 import { permutation } from "./batches.js";
 import { GLOBAL, normalizationBands, normalizationTable, type Normalization } from "./normalize.js";
 
@@ -107,7 +107,7 @@ export interface SplitBatchOptions {
 }
 
 /** Minibatches of a split, shuffled per epoch by foldIn(key, epoch) when a key is given. */
-export function splitBatches(split: Split, d: number, o: SplitBatchOptions): BatchSource {
+export function splitBatches(split: Split, d: number, o: SplitBatchOptions): BatchSource<Tensor> {
   if (!Number.isSafeInteger(o.batchSize) || o.batchSize < 1) throw new ShapeError(`batchSize must be a positive integer, got ${o.batchSize}`);
   const buffers = new Map<number, Float32Array>();
   return function* (epoch: number) {

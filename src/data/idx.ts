@@ -14,6 +14,7 @@
  * fresh arrays in the platform's byte order.
  */
 import * as E from "fp-ts/lib/Either.js";
+import { ShapeError } from "../tensor/tensor.js";
 import { DataError } from "./errors.js";
 
 export type IdxArray =
@@ -120,13 +121,17 @@ function decode(dtype: IdxDtype, dims: number[], bytes: Uint8Array, at: number, 
   }
 }
 
-/** Encodes an array as IDX bytes (big-endian); the inverse of parseIdx, for tests and export. */
+/**
+ * Encodes an array as IDX bytes (big-endian); the inverse of parseIdx, for tests and export.
+ * Throws ShapeError for dims IDX cannot store (not 1..255 of them, or one outside u32) or that
+ * the data does not fill.
+ */
 export function encodeIdx(a: IdxArray): Uint8Array {
   const { size, code } = IDX_DTYPES[a.dtype];
-  if (a.dims.length < 1 || a.dims.length > 255) throw new RangeError(`IDX needs 1..255 dimensions, got ${a.dims.length}`);
-  for (const d of a.dims) if (!Number.isInteger(d) || d < 0 || d > 0xffffffff) throw new RangeError(`IDX dimensions are u32, got ${d}`);
+  if (a.dims.length < 1 || a.dims.length > 255) throw new ShapeError(`IDX needs 1..255 dimensions, got ${a.dims.length}`);
+  for (const d of a.dims) if (!Number.isInteger(d) || d < 0 || d > 0xffffffff) throw new ShapeError(`IDX dimensions are u32, got ${d}`);
   const n = boundedProduct(a.dims, Number.MAX_SAFE_INTEGER);
-  if (n !== a.data.length) throw new RangeError(`dims [${a.dims.join(", ")}] need ${n} elements, data has ${a.data.length}`);
+  if (n !== a.data.length) throw new ShapeError(`dims [${a.dims.join(", ")}] need ${n} elements, data has ${a.data.length}`);
   const header = 4 + 4 * a.dims.length;
   const out = new Uint8Array(header + n * size);
   const view = new DataView(out.buffer);

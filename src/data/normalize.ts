@@ -22,7 +22,14 @@
  *
  * The fit is one streaming pass over the uint8 values: a 256-bin histogram per band, from which
  * any percentile is exact (the value a full sort would put at that rank).
+ *
+ * Errors: normalizationFromJson reads metadata from a file, so it returns Either<DataError, _>;
+ * the other functions take values from the program and throw ConfigError (an option out of its
+ * domain, e.g. percentiles) or ShapeError (sizes that do not fit together).
  */
+import * as E from "fp-ts/lib/Either.js";
+import { ConfigError } from "../nn/layer.js";
+import { ShapeError } from "../tensor/tensor.js";
 import { DataError } from "./errors.js";
 import type { Split } from "./dataset.js";
 
@@ -46,8 +53,8 @@ export const DEFAULT_PERCENTILES: readonly [number, number] = Object.freeze([1, 
  * channels-th value from b): 256 counts per band, band b's at [256 * b, 256 * b + 256).
  */
 export function bandHistograms(pixels: Uint8Array, channels: number): Float64Array {
-  if (!Number.isSafeInteger(channels) || channels < 1) throw new RangeError(`channels must be a positive integer, got ${channels}`);
-  if (pixels.length % channels !== 0) throw new RangeError(`${pixels.length} values are not a whole number of ${channels}-band pixels`);
+  if (!Number.isSafeInteger(channels) || channels < 1) throw new ConfigError(`channels must be a positive integer, got ${channels}`);
+  if (pixels.length % channels !== 0) throw new ShapeError(`${pixels.length} values are not a whole number of ${channels}-band pixels`);
   const hist = new Float64Array(256 * channels);
   if (channels === 1) {
     for (let i = 0; i < pixels.length; i++) hist[pixels[i]!]!++;
@@ -74,7 +81,7 @@ export function valueAtRank(hist: ArrayLike<number>, offset: number, k: number):
     seen += hist[offset + v]!;
     if (seen > k) return v;
   }
-  throw new RangeError(`rank ${k} is beyond the ${seen} values of the histogram`);
+  throw new ShapeError(`rank ${k} is beyond the ${seen} values of the histogram`);
 }
 
 /**
@@ -87,21 +94,24 @@ export function percentileRanks(count: number, percentiles: readonly [number, nu
   return [Math.floor((pl * (count - 1)) / 100), Math.ceil((ph * (count - 1)) / 100)];
 }
 
-function checkPercentiles(p: readonly [number, number]): void {
-  if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= 100) || p[0] > p[1]) {
-    throw new RangeError(`percentiles must be [low, high] with 0 <= low <= high <= 100, got ${JSON.stringify(p)}`);
-  }
+/** What is wrong with a percentile pair, or null when it is [low, high] with 0 <= low <= high <= 100. */
+function percentilesProblem(p: unknown): string | null {
+  const ok = Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= 100)
+    && (p[0] as number) <= (p[1] as number);
+  return ok ? null : `percentiles must be [low, high] with 0 <= low <= high <= 100, got ${JSON.stringify(p)}`;
 }
 
 /**
  * Fits the per-band normalisation on a split's uint8 pixels (`channels` interleaved bands).
- * An empty split gives the global range (0 and 255) for every band.
+ * An empty split gives the global range (0 and 255) for every band. Throws ConfigError for
+ * percentiles out of [0, 100] or reversed, and for float pixels (they are already in [0, 1]).
  */
 export function fitBandNormalization(split: Pick<Split, "pixels">, channels: number,
   percentiles: readonly [number, number] = DEFAULT_PERCENTILES): Normalization {
-  checkPercentiles(percentiles);
+  const problem = percentilesProblem(percentiles);
+  if (problem !== null) throw new ConfigError(problem);
   if (!(split.pixels instanceof Uint8Array)) {
-    throw new DataError("normalization", "per-band normalisation is fitted on uint8 pixels; this data set holds float values (already in [0, 1])");
+    throw new ConfigError("per-band normalisation is fitted on uint8 pixels; this data set holds float values (already in [0, 1])");
   }
   const hist = bandHistograms(split.pixels, channels);
   const count = split.pixels.length / channels;
@@ -159,7 +169,7 @@ export function normalizationBands(norm: Normalization): number | null {
 export function denormalizeForDisplay(norm: Normalization, values: Float32Array): Float32Array {
   if (norm.method === "global") return values;
   const c = norm.low.length;
-  if (values.length % c !== 0) throw new RangeError(`${values.length} values are not a whole number of ${c}-band pixels`);
+  if (values.length % c !== 0) throw new ShapeError(`${values.length} values are not a whole number of ${c}-band pixels`);
   const out = new Float32Array(values.length);
   const lo = norm.low.map((l) => l / 255), w = norm.low.map((_, b) => bandWidth(norm, b) / 255);
   for (let i = 0; i < values.length; i += c) {
@@ -180,31 +190,32 @@ export function normalizationToJson(norm: Normalization, pixels: "uint8" | "floa
 }
 
 /**
- * The normalisation stored in a model file's metadata. Absent, or without "method" (every file
- * written before per-band normalisation existed), or method "global": v / 255.
- * Throws DataError (where: `where`) for malformed band metadata.
+ * The normalisation stored in a model file's metadata. Absent (undefined or null), or an object
+ * without "method" (every file written before per-band normalisation existed), or method
+ * "global": v / 255. Left: a DataError (where: `where`) for anything else that is not well-formed
+ * band metadata, saying which field is wrong and what it holds.
  */
-export function normalizationFromJson(json: unknown, where: string): Normalization {
-  if (json === undefined || json === null || typeof json !== "object" || Array.isArray(json)) return GLOBAL;
+export function normalizationFromJson(json: unknown, where: string): E.Either<DataError, Normalization> {
+  const bad = (why: string) => E.left(new DataError(where, `normalization metadata: ${why}`));
+  if (json === undefined || json === null) return E.right(GLOBAL);
+  if (typeof json !== "object" || Array.isArray(json)) return bad(`expected a JSON object, found ${JSON.stringify(json)}`);
   const o = json as Record<string, unknown>;
-  if (o.method === undefined || o.method === "global") return GLOBAL;
-  const bad = (why: string) => new DataError(where, `normalization metadata: ${why}`);
-  if (o.method !== "band") throw bad(`method ${JSON.stringify(o.method)} is not known (expected "global" or "band")`);
-  const ints = (v: unknown, what: string): number[] => {
-    if (!Array.isArray(v) || v.length === 0 || !v.every((x) => Number.isInteger(x) && x >= 0 && x <= 255)) {
-      throw bad(`${what} must be a non-empty list of integers in [0, 255], got ${JSON.stringify(v)}`);
-    }
-    return v as number[];
-  };
-  const low = ints(o.low, "low"), high = ints(o.high, "high");
-  if (low.length !== high.length) throw bad(`low has ${low.length} bands but high has ${high.length}`);
+  if (o.method === undefined || o.method === "global") return E.right(GLOBAL);
+  if (o.method !== "band") return bad(`method ${JSON.stringify(o.method)} is not known (expected "global" or "band")`);
+  const isBands = (v: unknown): v is number[] =>
+    Array.isArray(v) && v.length > 0 && v.every((x) => Number.isInteger(x) && x >= 0 && x <= 255);
+  for (const field of ["low", "high"] as const) {
+    if (!isBands(o[field])) return bad(`${field} must be a non-empty list of integers in [0, 255], got ${JSON.stringify(o[field])}`);
+  }
+  const low = o.low as number[], high = o.high as number[];
+  if (low.length !== high.length) return bad(`low has ${low.length} bands but high has ${high.length}`);
   const b = low.findIndex((l, i) => l > high[i]!);
-  if (b >= 0) throw bad(`band ${b} has low ${low[b]} above high ${high[b]}`);
+  if (b >= 0) return bad(`band ${b} has low ${low[b]} above high ${high[b]}`);
   const p = o.percentiles;
-  if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => typeof v === "number")) throw bad(`percentiles must be [low, high], got ${JSON.stringify(p)}`);
-  const percentiles: [number, number] = [p[0] as number, p[1] as number];
-  try { checkPercentiles(percentiles); } catch (e) { throw bad((e as Error).message); }
-  return { method: "band", percentiles, low, high };
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => typeof v === "number")) return bad(`percentiles must be [low, high], got ${JSON.stringify(p)}`);
+  const problem = percentilesProblem(p);
+  if (problem !== null) return bad(problem);
+  return E.right({ method: "band", percentiles: [p[0] as number, p[1] as number], low, high });
 }
 
 /** One line for logs: "v / 255" or "per band, 1st-99th percentiles: [12, 200], ...". */

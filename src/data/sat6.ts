@@ -5,6 +5,11 @@
  * variables of `sat-6-full.mat` (see ./mat.ts) to a Dataset. Reading files is in
  * ./node/sat6.ts.
  *
+ * Errors: the public parsers (parseAnnotations, and sat6FromMat) return Either<DataError, _>.
+ * The per-row parsers and the line splitter throw DataError instead, because they run once per
+ * row inside the CSV loader's loop; they are not exported from the package, and the loader's
+ * entry (loadSat6Csv in ./node/sat6.ts) turns what they throw into its Left.
+ *
  * CSV release (Kaggle): rows of 3136 integers 0..255 in (row, col, band) order,
  * index = (r*28 + c)*4 + b, which is HWC with C = 4, so a row copies straight into the pixels;
  * label files hold one-hot rows of 6 columns; sat6annotations.csv names the columns.
@@ -250,38 +255,39 @@ export class LabelRows {
 /**
  * Class names from the text of sat6annotations.csv: 6 lines "name,v1,...,v6" whose one-hot
  * values give the column of the name (the Kaggle layout), or 6 lines holding just a name, in
- * column order. Throws a DataError naming the file and line.
+ * column order. Left: a DataError naming the file and line.
  */
-export function parseAnnotations(text: string, file: string): string[] {
+export function parseAnnotations(text: string, file: string): E.Either<DataError, string[]> {
   const k = SAT6_CLASSES.length;
   const names: (string | undefined)[] = new Array<string | undefined>(k).fill(undefined);
   const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === "") lines.pop();
   let count = 0;
-  lines.forEach((raw, i) => {
-    const where = lineWhere(file, i + 1);
-    if (raw.trim() === "") throw new DataError(where, "blank line among the class names");
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const fail = (message: string) => E.left(new DataError(lineWhere(file, i + 1), message));
+    if (raw.trim() === "") return fail("blank line among the class names");
     const fields = raw.split(",").map((f) => f.trim());
     const name = fields[0]!;
-    if (name === "") throw new DataError(where, "empty class name");
+    if (name === "") return fail("empty class name");
     let column = count;
     if (fields.length === k + 1) {
       const values = fields.slice(1);
       const ones = values.filter((v) => v === "1").length;
       if (ones !== 1 || values.some((v) => v !== "0" && v !== "1")) {
-        throw new DataError(where, `expected a class name and a one-hot row of ${k} values, found ${JSON.stringify(raw)}`);
+        return fail(`expected a class name and a one-hot row of ${k} values, found ${JSON.stringify(raw)}`);
       }
       column = values.indexOf("1");
     } else if (fields.length !== 1) {
-      throw new DataError(where, `expected "name" or "name" and ${k} one-hot values, found ${fields.length} fields`);
+      return fail(`expected "name" or "name" and ${k} one-hot values, found ${fields.length} fields`);
     }
-    if (column >= k) throw new DataError(where, `more than ${k} class names`);
-    if (names[column] !== undefined) throw new DataError(where, `two class names for column ${column + 1}: ${names[column]} and ${name}`);
+    if (column >= k) return fail(`more than ${k} class names`);
+    if (names[column] !== undefined) return fail(`two class names for column ${column + 1}: ${names[column]} and ${name}`);
     names[column] = name;
     count++;
-  });
-  if (count !== k) throw new DataError(file, `expected ${k} class names, found ${count}`);
-  return names as string[];
+  }
+  if (count !== k) return E.left(new DataError(file, `expected ${k} class names, found ${count}`));
+  return E.right(names as string[]);
 }
 
 /** Copies n samples from column-major [28, 28, 4, n] to HWC (src and dst may be the same array). */

@@ -9,7 +9,8 @@
  *   optimizer.slots    optional: the OptState slots, [slots * n] for n parameters, in layout order
  * __metadata__ (strings; the structured ones hold JSON):
  *   latent.format         "1"
- *   latent.spec           the ModelSpec
+ *   latent.spec           the ModelSpec: a preset's fields, or a composed model's layers as LayerSpecs
+ *                         (src/nn/layer-spec.ts), from which the model is rebuilt without the code that made it
  *   latent.normalization  optional: a JSON object, e.g. {"scale": 0.00392156862745098}
  *   latent.training       optional: any JSON value, the training config
  *   latent.optimizer      with optimizer.slots: {"count": <updates so far>, "transform": <name>?}
@@ -97,7 +98,7 @@ export class ModelFileError extends Error {
 function buildModel(spec: unknown, what: string): Model {
   if (spec === null || typeof spec !== "object" || Array.isArray(spec)) throw new ModelFileError("spec", `${what} must be a JSON object, got ${JSON.stringify(spec)}`);
   const arch = (spec as { arch?: unknown }).arch;
-  if (arch !== "mlp" && arch !== "conv") throw new ModelFileError("spec", `${what} has arch ${JSON.stringify(arch)}, expected "mlp" or "conv"`);
+  if (arch !== "mlp" && arch !== "conv" && arch !== "composed") throw new ModelFileError("spec", `${what} has arch ${JSON.stringify(arch)}, expected "mlp", "conv" or "composed"`);
   const specKeys: readonly string[] = specFields[arch];
   const unknown = Object.keys(spec).filter((k) => !specKeys.includes(k));
   if (unknown.length > 0) throw new ModelFileError("spec", `${what} has unknown field(s): ${unknown.join(", ")}`);

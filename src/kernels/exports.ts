@@ -113,6 +113,37 @@ export interface KernelExports {
   /** Writes: dmu = dz; dlogvar = dz * eps * 0.5 * exp(0.5 * lv). */
   reparam_backward_f32(n: number, logvar: Ptr, eps: Ptr, dz: Ptr, dmu: Ptr, dlogvar: Ptr): void;
 
+  // ---- Laplace and continuous Bernoulli likelihoods, L1 penalty (assembly/likelihoods.ts) ----
+  // These work index by index: an output may alias an input at the same index.
+  // sign(d) = 1 for d > 0, -1 for d < 0, else 0.
+  /**
+   * Laplace negative log-likelihood summed over an M x N matrix (row stride N):
+   * sum |t - p| exp(-s) + s + log 2, where s = logscale[j * lsStride] is the log of the scale
+   * (lsStride 0: one shared log-scale; 1: one per column). Columns in order, each summed down its
+   * rows, so the SIMD and scalar builds agree bit for bit.
+   */
+  laplace_nll_forward_f32(M: number, N: number, pred: Ptr, target: Ptr, logscale: Ptr, lsStride: number): number;
+  /**
+   * dpred = sign(p - t) * f32(scale * exp(-s)), written (0 where p == t);
+   * dlogscale[j * lsStride] += scale * sum_i (1 - |t - p| exp(-s)), in f64, rounded once per
+   * address (so a shared log-scale receives the sum). dlogscale may be 0 (null) to skip it.
+   */
+  laplace_nll_backward_f32(M: number, N: number, scale: number, pred: Ptr, target: Ptr, logscale: Ptr,
+    lsStride: number, dpred: Ptr, dlogscale: Ptr): void;
+  /**
+   * Continuous Bernoulli negative log-likelihood with logits, summed over targets t in [0, 1]:
+   * sum_i max(l,0) - l t + log1p(exp(-|l|)) - log C, with log C = log(l / tanh(l/2)) (= log 2 at
+   * l = 0), the log-normaliser 2 artanh(1 - 2 lam) / (1 - 2 lam) at lam = sigmoid(l). Each term
+   * in f64: a Taylor series for |l| < 1/2, log|l| + 2 artanh(exp(-|l|)) beyond.
+   */
+  cb_logits_forward_f32(n: number, logits: Ptr, target: Ptr): number;
+  /** dlogits = scale * ((sigmoid(l) - t) - (1/l - 1/sinh(l))), in f64, rounded once. */
+  cb_logits_backward_f32(n: number, scale: number, logits: Ptr, target: Ptr, dlogits: Ptr): void;
+  /** sum_i |x_i|, accumulated in f64. */
+  l1_forward_f32(n: number, x: Ptr): number;
+  /** Accumulates dx += scale * sign(x) (one f32 rounding). */
+  l1_backward_f32(n: number, scale: number, x: Ptr, dx: Ptr): void;
+
   // ---- Optimizer transformations (assembly/optim.ts) ----
   /**
    * Adam moments and direction, in place on g: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
@@ -184,4 +215,26 @@ export interface KernelExports {
    * float64 formula (src/random normalF64).
    */
   random_normal_f32(k0: number, k1: number, stream: number, n: number, out: Ptr): void;
+
+  // ---- Layer normalisation and dropout's mask (assembly/layernorm.ts) ----
+  // Statistics and per-element formulas in f64, rounded once to f32 when written; the SIMD and
+  // scalar builds sum in the same order and agree bit for bit.
+  /**
+   * mask[i] = u[i] >= rate ? f32(1 / (1 - rate)) : 0, rate in [0, 1) as an f64 (the comparison
+   * is exact). mask may alias u.
+   */
+  dropout_mask_f32(n: number, rate: number, u: Ptr, mask: Ptr): void;
+  /**
+   * Per row i of x [M, N] (row stride N): mean and biased variance over the row (N = 0: 0 and 0),
+   * rstd = 1 / sqrt(var + eps); y = (x - mean) * rstd * gamma[j] + beta[j]; writes mean[i] and
+   * rstd[i] (f32). eps is an f64. y may alias x.
+   */
+  layer_norm_forward_f32(M: number, N: number, eps: number, x: Ptr, gamma: Ptr, beta: Ptr, y: Ptr, mean: Ptr, rstd: Ptr): void;
+  /**
+   * From the stored mean and rstd, xhat = (x - mean) * rstd, g = dy * gamma: writes (not
+   * accumulated) dgamma[j] = sum_i dy xhat and dbeta[j] = sum_i dy (rows summed), and when dx != 0
+   * dx = rstd * ((g - mean_j g) - xhat * mean_j(g xhat)). dx may alias dy or x.
+   */
+  layer_norm_backward_f32(M: number, N: number, x: Ptr, gamma: Ptr, mean: Ptr, rstd: Ptr, dy: Ptr, dx: Ptr,
+    dgamma: Ptr, dbeta: Ptr): void;
 }

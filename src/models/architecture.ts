@@ -9,6 +9,7 @@
  *            a last stride-1 transposed convolution to the image's channels.
  *            The output is logits or means: no activation at the end.
  *   obs.logvar   Gaussian likelihood with a learned log-variance only: one per pixel
+ *   (obs.logscale: Laplace with a learned log-scale)
  * Positions count every layer, activations and reshapes included, as torch.nn.Sequential
  * numbers them; the conv default is the Keras VAE example (conv 32, 64 s2; dense 16; latent 2;
  * convT 64, 32 s2; convT c), with PyTorch's padding (kernel // 2) and output_padding.
@@ -21,21 +22,65 @@ import { ConfigError, type Layer } from "../nn/layer.js";
 import { ParamLayout } from "../nn/params.js";
 import { Flatten, Reshape } from "../nn/reshape.js";
 import { Sequential } from "../nn/sequential.js";
-import type { ConvSpec, ModelSpec } from "./spec.js";
+import type { InitScheme } from "../nn/init.js";
+import type { ConvSpec, ModelSpec, PresetSpec } from "./spec.js";
 
 export interface Architecture {
   readonly encoder: Sequential;
   readonly mu: Sequential | null;
   readonly logvar: Sequential | null;
   readonly decoder: Sequential;
-  readonly learnedObsLogvar: boolean;
+  /** The learned observation parameter ("obs.logvar": gaussian; "obs.logscale": laplace), or null. */
+  readonly learnedObs: string | null;
+  /** Classes of the one-hot label a conditional model takes (0: none). */
+  readonly classes: number;
   readonly layout: ParamLayout;
+}
+
+/** What every model is made of, presets and composed models alike. */
+export interface Parts {
+  readonly kind: "ae" | "vae";
+  readonly input: number;
+  readonly latent: number;
+  readonly likelihood: ModelSpec["likelihood"];
+  readonly obsLogvar: number | "learned";
+  readonly classes: number;
+  /** Initialisation of the VAE's mu and logvar heads. */
+  readonly headInit: InitScheme;
+  readonly encoder: readonly Layer[];
+  readonly decoder: readonly Layer[];
+}
+
+/**
+ * The architecture of any model: the encoder's layers, then (VAE) the dense heads mu and logvar
+ * from its output to the latent, the decoder's layers, and the learned observation parameter.
+ * Checks that the widths connect: encoder in = input + classes, decoder in = latent + classes,
+ * decoder out = input, and (AE) encoder out = latent.
+ */
+export function assemble(parts: Parts): Architecture {
+  const { kind, input, latent, classes } = parts;
+  const encoder = new Sequential("encoder", parts.encoder);
+  const decoder = new Sequential("decoder", parts.decoder);
+  const cond = classes > 0 ? ` + ${classes} label classes` : "";
+  if (encoder.inFeatures !== input + classes) throw new ConfigError(`the encoder takes ${encoder.inFeatures} features, but the input has ${input}${cond}`);
+  if (kind === "ae" && encoder.outFeatures !== latent) throw new ConfigError(`an autoencoder's code is the encoder's output: ${encoder.outFeatures} features, but latent is ${latent}`);
+  if (decoder.inFeatures !== latent + classes) throw new ConfigError(`the decoder takes ${decoder.inFeatures} features, but the code has ${latent}${cond}`);
+  if (decoder.outFeatures !== input) throw new ConfigError(`the decoder gives ${decoder.outFeatures} features, but the input has ${input}`);
+  const vae = kind === "vae";
+  const h = encoder.outFeatures;
+  const mu = vae ? new Sequential("mu", [new Dense(h, latent, parts.headInit)]) : null;
+  const logvar = vae ? new Sequential("logvar", [new Dense(h, latent, parts.headInit)]) : null;
+  const learned = parts.obsLogvar === "learned";
+  const learnedObs = learned && parts.likelihood === "gaussian" ? "obs.logvar" : learned && parts.likelihood === "laplace" ? "obs.logscale" : null;
+  const specs = [encoder, mu, logvar, decoder].flatMap((s) => (s ? s.paramSpecs() : []));
+  if (learnedObs) specs.push({ name: learnedObs, shape: [input] });
+  return { encoder, mu, logvar, decoder, learnedObs, classes, layout: new ParamLayout(specs) };
 }
 
 type Shape = readonly [number, number, number];
 
 /** Dense layers through `widths` (widths[0] is the input), an activation after each but the last unless `finalActivation`. */
-function denseStack(layers: Layer[], widths: readonly number[], spec: ModelSpec, finalActivation: boolean): void {
+function denseStack(layers: Layer[], widths: readonly number[], spec: PresetSpec, finalActivation: boolean): void {
   for (let i = 1; i < widths.length; i++) {
     layers.push(new Dense(widths[i - 1]!, widths[i]!, spec.init));
     if (i < widths.length - 1 || finalActivation) layers.push(new ActivationLayer(spec.activation, widths[i]!));
@@ -81,7 +126,8 @@ function convDecoder(layers: Layer[], spec: ConvSpec, shapes: Shape[]): void {
     stride: 1, padding: pad, init: spec.init }));
 }
 
-export function architecture(spec: ModelSpec): Architecture {
+/** The encoder's and decoder's layers of a preset spec (mlp or conv). */
+export function presetLayers(spec: PresetSpec): { encoder: Layer[]; decoder: Layer[] } {
   const vae = spec.kind === "vae";
   const encLayers: Layer[] = [], decLayers: Layer[] = [];
   let trunkIn: number = spec.input;
@@ -92,19 +138,16 @@ export function architecture(spec: ModelSpec): Architecture {
   }
   const trunk = [trunkIn, ...spec.hidden];
   denseStack(encLayers, vae ? trunk : [...trunk, spec.latent], spec, vae);
-  const encoder = new Sequential("encoder", encLayers);
-  const last = encoder.outFeatures;
-  const mu = vae ? new Sequential("mu", [new Dense(last, spec.latent, spec.init)]) : null;
-  const logvar = vae ? new Sequential("logvar", [new Dense(last, spec.latent, spec.init)]) : null;
   if (spec.arch === "conv") {
     denseStack(decLayers, [spec.latent, trunkIn], spec, true);
     convDecoder(decLayers, spec, shapes);
   } else {
     denseStack(decLayers, [spec.latent, ...[...spec.hidden].reverse(), trunkIn], spec, false);
   }
-  const decoder = new Sequential("decoder", decLayers);
-  const learnedObsLogvar = spec.likelihood === "gaussian" && spec.obsLogvar === "learned";
-  const specs = [encoder, mu, logvar, decoder].flatMap((s) => (s ? s.paramSpecs() : []));
-  if (learnedObsLogvar) specs.push({ name: "obs.logvar", shape: [spec.input] });
-  return { encoder, mu, logvar, decoder, learnedObsLogvar, layout: new ParamLayout(specs) };
+  return { encoder: encLayers, decoder: decLayers };
+}
+
+/** A preset is the layers above, assembled as any composed model is (heads initialised as the layers). */
+export function presetArchitecture(spec: PresetSpec): Architecture {
+  return assemble({ ...spec, classes: 0, headInit: spec.init, ...presetLayers(spec) });
 }

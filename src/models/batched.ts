@@ -36,6 +36,17 @@ export interface RunOptions {
   readonly backend?: Backend<Buffer>;
   /** Rows of one program (default programRows(model)); a power of two tiles the noise blocks best. */
   readonly rows?: number;
+  /** A conditional model's class index for each row (of x, of the codes, or of the samples). */
+  readonly labels?: ArrayLike<number>;
+}
+
+/** Checks that a conditional model has one label per row and an unconditional one none. */
+function checkLabels(model: Model, n: number, o: RunOptions): void {
+  const C = model.arch.classes;
+  if (C > 0 && (!o.labels || o.labels.length !== n)) {
+    throw new ConfigError(`a conditional model (${C} classes) needs labels: one class index per row (${n}), got ${o.labels ? o.labels.length : "none"}`);
+  }
+  if (C === 0 && o.labels) throw new ConfigError("labels were given, but the model is not conditional (classes: 0)");
 }
 
 function backendOf(o: RunOptions): Backend<Buffer> {
@@ -87,8 +98,9 @@ class Runner {
 }
 
 /** Writes rows [start, start + prog.batch) into the program's input: straight into its memory where the backend allows. */
-function upload(prog: Program<Buffer>, x: Rows, start: number, staging?: Float32Array): void {
+function upload(prog: Program<Buffer>, x: Rows, start: number, staging?: Float32Array, labels?: ArrayLike<number>): void {
   const count = prog.batch;
+  if (labels) prog.setLabels(labels, start);
   if (!staging) {
     const view = prog.be.hostView?.(prog.x);
     if (view instanceof Float32Array) { x.fill(start, count, view); return; }
@@ -127,13 +139,14 @@ function blocks(be: Backend<Buffer>, model: Model, n: number, rows: number, key:
 /** The loss over the rows (per-sample means); a VAE samples one z per row, keyed per 512-row block. */
 export function evaluateLoss(model: Model, params: Params, x: Rows, key: Key, o: RunOptions = {}): LossMetrics {
   checkWidth(x, model.spec.input, "input");
+  checkLabels(model, x.n, o);
   const be = backendOf(o);
   const runner = new Runner(model, params, be);
   let reconstruction = 0, kl = 0;
   try {
     blocks(be, model, x.n, checkRows(o.rows ?? programRows(model)), key, (start, count, noise) => {
       const prog = runner.program(count);
-      upload(prog, x, start);
+      upload(prog, x, start, undefined, o.labels);
       const sums = prog.forward(key, noise ?? undefined);
       reconstruction += sums.reconstruction;
       kl += sums.kl;
@@ -170,6 +183,7 @@ export interface ReconstructionOptions extends RunOptions {
 export function forEachReconstruction(model: Model, params: Params, x: Rows, fn: (batch: ReconstructionBatch) => void,
   o: ReconstructionOptions = {}): void {
   checkWidth(x, model.spec.input, "input");
+  checkLabels(model, x.n, o);
   const be = backendOf(o);
   const decode = o.decode ?? true;
   const runner = new Runner(model, params, be);
@@ -178,7 +192,8 @@ export function forEachReconstruction(model: Model, params: Params, x: Rows, fn:
     blocks(be, model, x.n, checkRows(o.rows ?? programRows(model)), decode ? o.key ?? null : null, (start, count, noise) => {
       const prog = runner.program(count);
       if (o.inputs && staging?.length !== count * x.width) staging = new Float32Array(count * x.width);
-      upload(prog, x, start, o.inputs ? staging! : undefined);
+      upload(prog, x, start, o.inputs ? staging! : undefined, o.labels);
+      prog.assembleInput();
       prog.encode();
       const mean = be.read(prog.mu ?? prog.z) as Float32Array;
       const logvar = prog.logvar ? be.read(prog.logvar) as Float32Array : null;
@@ -221,6 +236,7 @@ export function decodeRows(model: Model, params: Params, z: Rows | TensorLike, o
   const L = model.spec.latent, D = model.spec.input;
   const codes = "fill" in z ? z : tensorRows(z);
   checkWidth(codes, L, "code");
+  checkLabels(model, codes.n, o);
   const be = backendOf(o);
   const rows = checkRows(o.rows ?? programRows(model));
   const out = new Float32Array(codes.n * D);
@@ -232,6 +248,7 @@ export function decodeRows(model: Model, params: Params, z: Rows | TensorLike, o
       const buf = new Float32Array(count * L);
       codes.fill(start, count, buf);
       be.write(prog.z, buf);
+      if (o.labels) prog.setLabels(o.labels, start);
       prog.decode();
       prog.prediction(prog.x);
       out.set(be.read(prog.x), start * D);

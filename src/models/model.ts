@@ -11,7 +11,8 @@ import { split, type Key } from "../random/index.js";
 import { tensorRows } from "../tensor/rows.js";
 import { checkTensorLike, ShapeError, type Tensor, type TensorLike } from "../tensor/tensor.js";
 import { decodeRows, encodeRows, evaluateLoss, reconstructRows, sampleRows, type RunOptions } from "./batched.js";
-import { architecture, type Architecture } from "./architecture.js";
+import { presetArchitecture, type Architecture } from "./architecture.js";
+import { validateComposed } from "./compose.js";
 import { Program, type ProgramOptions } from "./program.js";
 import type { ModelSpec } from "./spec.js";
 
@@ -33,7 +34,7 @@ export class Model {
   readonly arch: Architecture;
 
   constructor(readonly spec: ModelSpec) {
-    this.arch = architecture(spec);
+    this.arch = spec.arch === "composed" ? validateComposed(spec) : presetArchitecture(spec);
   }
 
   get layout() { return this.arch.layout; }
@@ -44,7 +45,7 @@ export class Model {
     const seqs = [encoder, mu, logvar, decoder];
     const keys = split(key, seqs.length);
     const values = seqs.flatMap((s, i) => (s ? s.init(keys[i]!) : []));
-    if (this.arch.learnedObsLogvar) values.push(new Float32Array(this.spec.input));
+    if (this.arch.learnedObs) values.push(new Float32Array(this.spec.input));
     const flat = new Float32Array(this.layout.total);
     this.layout.entries.forEach((e, i) => flat.set(values[i]!, e.offset));
     return this.layout.unflatten(flat);

@@ -9,6 +9,7 @@
 import { activationNames, type ActivationName } from "../nn/activation.js";
 import { ConfigError, checkFeatures } from "../nn/layer.js";
 import { initSchemes, type InitScheme } from "../nn/init.js";
+import type { LayerSpec } from "../nn/layer-spec.js";
 
 /**
  * How pixels are scored, per sample, summed over pixels:
@@ -16,22 +17,31 @@ import { initSchemes, type InitScheme } from "../nn/init.js";
  * - "gaussian": -log N(x; mean, exp(logvar)), with `obsLogvar` fixed (a number) or "learned"
  *   (one log-variance per pixel, the parameter "obs.logvar").
  * - "mse": squared error sum (x - mean)^2, the usual autoencoder loss (not a log-likelihood).
+ * - "continuousBernoulli": the continuous Bernoulli of Loaiza-Ganem & Cunningham (2019), a proper
+ *   density on [0, 1]: BCE with logits minus the log of its normaliser; the decoder outputs logits.
+ * - "laplace": -log Laplace(x; mean, b), with log b fixed (`obsLogvar`, read as log b) or "learned"
+ *   (one per pixel, the parameter "obs.logscale").
  */
-export type Likelihood = "bernoulli" | "gaussian" | "mse";
+export type Likelihood = "bernoulli" | "gaussian" | "mse" | "continuousBernoulli" | "laplace";
+export const likelihoods: readonly Likelihood[] = ["bernoulli", "gaussian", "mse", "continuousBernoulli", "laplace"];
 
-interface CommonSpec {
+/** The fields every model spec has. */
+export interface BaseSpec {
   readonly kind: "ae" | "vae";
   /** Features per sample (e.g. 784 for 28x28x1 images). */
   readonly input: number;
-  /** Widths of the encoder's dense hidden layers; the decoder mirrors them. */
-  readonly hidden: readonly number[];
   readonly latent: number;
-  readonly activation: ActivationName;
   readonly likelihood: Likelihood;
-  /** Gaussian likelihood only: a fixed log-variance, or "learned". */
+  /** Gaussian likelihood: a fixed log-variance, or "learned"; Laplace: a fixed log-scale log b, or "learned". */
   readonly obsLogvar: number | "learned";
   /** Weight of the KL term (beta-VAE); 1 is the ELBO. Unused by the AE. */
   readonly beta: number;
+}
+
+interface CommonSpec extends BaseSpec {
+  /** Widths of the encoder's dense hidden layers; the decoder mirrors them. */
+  readonly hidden: readonly number[];
+  readonly activation: ActivationName;
   readonly init: InitScheme;
 }
 
@@ -49,12 +59,32 @@ export interface ConvSpec extends CommonSpec {
   readonly kernel: number;
 }
 
-export type ModelSpec = MlpSpec | ConvSpec;
+/**
+ * A model composed from layers (models.ae({...}) / models.vae({...})): the encoder's and the
+ * decoder's layers as LayerSpecs, so that a file rebuilds it without the code that made it.
+ * VAE: two dense heads (mu, logvar) from the encoder's output to the latent, initialised by
+ * `headInit`. AE: the encoder's output is the code (latent = its width).
+ * `classes` > 0 makes it conditional: a one-hot label of that many classes is concatenated to
+ * the encoder's input (encoder takes input + classes) and to the code (decoder takes latent + classes).
+ * `imageShape` [h, w, c], when known, lets pictures be drawn; input = h * w * c then.
+ */
+export interface ComposedSpec extends BaseSpec {
+  readonly arch: "composed";
+  readonly encoder: readonly LayerSpec[];
+  readonly decoder: readonly LayerSpec[];
+  readonly classes: number;
+  readonly headInit: InitScheme;
+  readonly imageShape: readonly [number, number, number] | null;
+}
+
+export type PresetSpec = MlpSpec | ConvSpec;
+export type ModelSpec = PresetSpec | ComposedSpec;
 
 /** The fields of a stored spec, per architecture (a saved file holds exactly these). */
 export const specFields = {
   mlp: ["kind", "arch", "input", "hidden", "latent", "activation", "likelihood", "obsLogvar", "beta", "init"],
   conv: ["kind", "arch", "input", "imageShape", "channels", "kernel", "hidden", "latent", "activation", "likelihood", "obsLogvar", "beta", "init"],
+  composed: ["kind", "arch", "input", "latent", "likelihood", "obsLogvar", "beta", "classes", "headInit", "imageShape", "encoder", "decoder"],
 } as const;
 
 type Defaults = Omit<CommonSpec, "kind" | "input" | "latent">;
@@ -66,7 +96,7 @@ function checkConfig(cfg: unknown): void {
 }
 
 /** Fills defaults and validates; throws ConfigError naming the field and the value. */
-export function mlpSpec(kind: "ae" | "vae", cfg: MlpConfig): ModelSpec {
+export function mlpSpec(kind: "ae" | "vae", cfg: MlpConfig): PresetSpec {
   checkConfig(cfg);
   return validateSpec({
     kind, arch: "mlp", input: cfg.input, hidden: [...(cfg.hidden ?? [400])], latent: cfg.latent,
@@ -76,7 +106,7 @@ export function mlpSpec(kind: "ae" | "vae", cfg: MlpConfig): ModelSpec {
 }
 
 /** The Keras example's defaults: channels [32, 64], kernel 3, hidden [16], latent 2. */
-export function convSpec(kind: "ae" | "vae", cfg: ConvConfig): ModelSpec {
+export function convSpec(kind: "ae" | "vae", cfg: ConvConfig): PresetSpec {
   checkConfig(cfg);
   const shape = cfg.imageShape;
   if (!Array.isArray(shape) || shape.length !== 3) throw new ConfigError(`imageShape must be [height, width, channels], got ${JSON.stringify(shape)}`);
@@ -95,20 +125,26 @@ function widths(value: unknown, what: string): number[] {
   return [...value] as number[];
 }
 
-export function validateSpec(spec: ModelSpec): ModelSpec {
-  if (spec === null || typeof spec !== "object") throw new ConfigError(`a model spec must be an object, got ${String(spec)}`);
+/** The fields every spec has: kind, input, latent, likelihood, obsLogvar, beta. */
+export function checkCommon(spec: BaseSpec): void {
   if (spec.kind !== "ae" && spec.kind !== "vae") throw new ConfigError(`kind must be "ae" or "vae", got ${JSON.stringify(spec.kind)}`);
-  if (spec.arch !== "mlp" && spec.arch !== "conv") throw new ConfigError(`arch must be "mlp" or "conv", got ${JSON.stringify((spec as { arch: unknown }).arch)}`);
   checkFeatures(spec.input, "input");
   checkFeatures(spec.latent, "latent");
-  const hidden = widths(spec.hidden, "hidden");
-  if (spec.kind === "vae" && spec.arch === "mlp" && hidden.length === 0) throw new ConfigError("an mlp vae needs at least one hidden layer (hidden: [])");
-  if (!activationNames.includes(spec.activation)) throw new ConfigError(`activation must be one of ${activationNames.join(", ")}, got ${JSON.stringify(spec.activation)}`);
-  if (!["bernoulli", "gaussian", "mse"].includes(spec.likelihood)) throw new ConfigError(`likelihood must be one of bernoulli, gaussian, mse, got ${JSON.stringify(spec.likelihood)}`);
+  if (!likelihoods.includes(spec.likelihood)) throw new ConfigError(`likelihood must be one of ${likelihoods.join(", ")}, got ${JSON.stringify(spec.likelihood)}`);
   if (spec.obsLogvar !== "learned" && !(typeof spec.obsLogvar === "number" && Number.isFinite(spec.obsLogvar))) {
     throw new ConfigError(`obsLogvar must be a finite number or "learned", got ${JSON.stringify(spec.obsLogvar)}`);
   }
   if (!(typeof spec.beta === "number" && Number.isFinite(spec.beta) && spec.beta >= 0)) throw new ConfigError(`beta must be a finite number >= 0, got ${JSON.stringify(spec.beta)}`);
+}
+
+/** Validates a preset spec (mlp or conv); composed specs are validated where their layers are built (./compose.ts). */
+export function validateSpec(spec: PresetSpec): PresetSpec {
+  if (spec === null || typeof spec !== "object") throw new ConfigError(`a model spec must be an object, got ${String(spec)}`);
+  if (spec.arch !== "mlp" && spec.arch !== "conv") throw new ConfigError(`arch must be "mlp" or "conv", got ${JSON.stringify((spec as { arch: unknown }).arch)}`);
+  checkCommon(spec);
+  const hidden = widths(spec.hidden, "hidden");
+  if (spec.kind === "vae" && spec.arch === "mlp" && hidden.length === 0) throw new ConfigError("an mlp vae needs at least one hidden layer (hidden: [])");
+  if (!activationNames.includes(spec.activation)) throw new ConfigError(`activation must be one of ${activationNames.join(", ")}, got ${JSON.stringify(spec.activation)}`);
   if (!initSchemes.includes(spec.init)) throw new ConfigError(`init must be one of ${initSchemes.join(", ")}, got ${JSON.stringify(spec.init)}`);
   if (spec.arch === "mlp") return Object.freeze({ ...spec, hidden: Object.freeze(hidden) });
   const shape = widths(spec.imageShape, "imageShape");

@@ -2,6 +2,7 @@
 import type { Backend, Buffer } from "../backend/backend.js";
 import { Activation, type ActivationCode } from "../kernels/exports.js";
 import { checkFeatures, ConfigError, type Layer, type ParamSpec } from "./layer.js";
+import type { LayerSpec } from "./layer-spec.js";
 
 export type ActivationName = keyof typeof Activation;
 export const activationNames = Object.keys(Activation) as ActivationName[];
@@ -26,6 +27,10 @@ export class ActivationLayer implements Layer {
   }
 
   init(): Float32Array[] { return []; }
+
+  toSpec(): LayerSpec {
+    return { type: "activation", name: this.name, features: this.inFeatures, alpha: this.alpha };
+  }
 
   forward<B extends Buffer>(be: Backend<B>, _p: readonly B[], _batch: number, x: B, y: B): void {
     be.actForward(this.code, this.alpha, x, y);

@@ -22,8 +22,9 @@ import type { Backend, Buffer, ConvGeometry } from "../backend/backend.js";
 import type { Key } from "../random/index.js";
 import { checkFeatures, ConfigError, type Layer, type ParamSpec } from "./layer.js";
 import { initSchemes, type InitScheme } from "./init.js";
-import { convTransposeGeometry, withBatch, type ConvTransposeOptions, type ImageShape, type Pair } from "./conv-geometry.js";
-import { colsSize, convAdjoint, convInit, isPointwise, markWorkspace } from "./conv2d.js";
+import { convTransposeGeometry, withBatch, type ConvTransposeOptions, type ImageShape, type Padding, type Pair } from "./conv-geometry.js";
+import { colsSize, convAdjoint, convInit, copyPadding, copyPair, isPointwise } from "./conv2d.js";
+import type { LayerSpec } from "./layer-spec.js";
 
 /**
  * Samples per chunk: forward and backward run sample chunks whose column matrix fits in about
@@ -66,10 +67,14 @@ export class ConvTranspose2d implements Layer {
   readonly outChannels: number;
   readonly bias: boolean;
   readonly scheme: InitScheme;
+  private readonly options: { readonly kernel: Pair; readonly stride: Pair; readonly padding: Padding; readonly dilation: Pair;
+    readonly outputPadding: Pair };
 
   constructor(cfg: ConvTranspose2dConfig) {
     this.outChannels = checkFeatures(cfg.outChannels, "transposed convolution output channels");
     const { geometry, output } = convTransposeGeometry(cfg.input, cfg.outChannels, cfg.kernel, cfg);
+    this.options = { kernel: copyPair(cfg.kernel), stride: copyPair(cfg.stride ?? 1), padding: copyPadding(cfg.padding ?? "valid"),
+      dilation: copyPair(cfg.dilation ?? 1), outputPadding: copyPair(cfg.outputPadding ?? 0) };
     this.geometry = geometry;
     this.inShape = [cfg.input[0], cfg.input[1], cfg.input[2]];
     this.outShape = output;
@@ -82,6 +87,13 @@ export class ConvTranspose2d implements Layer {
     const g = geometry;
     const weight = { name: "weight", shape: [this.inChannels, this.outChannels, g.kh, g.kw] };
     this.params = this.bias ? [weight, { name: "bias", shape: [this.outChannels] }] : [weight];
+  }
+
+  toSpec(): LayerSpec {
+    const o = this.options;
+    return { type: "convTranspose2d", input: [...this.inShape], outChannels: this.outChannels, kernel: copyPair(o.kernel),
+      stride: copyPair(o.stride), padding: copyPadding(o.padding), dilation: copyPair(o.dilation),
+      outputPadding: copyPair(o.outputPadding), bias: this.bias, init: this.scheme };
   }
 
   init(key: Key): Float32Array[] {
@@ -102,7 +114,6 @@ export class ConvTranspose2d implements Layer {
     const g = withBatch(this.geometry, batch);
     const need = this.workspace(batch);
     const cols = isPointwise(g) ? null : ws ?? be.alloc(need);
-    if (ws) markWorkspace(ws, null);
     if (!cols) {
       convAdjoint(be, g, this.inChannels, p[0]!, x, y, null);
     } else {
@@ -123,7 +134,6 @@ export class ConvTranspose2d implements Layer {
     const g = withBatch(this.geometry, batch);
     const need = this.workspace(batch);
     const cols = isPointwise(g) ? null : ws ?? be.alloc(need);
-    if (ws) markWorkspace(ws, null);
     const ci = this.inChannels, K = g.c * g.kh * g.kw;
     // Per chunk of samples: cols = im2col(dy) (the adjoint convolution's column matrix; dy
     // itself when pointwise), gw (+)= x^T cols (the first chunk writes, later ones add), and

@@ -17,9 +17,10 @@
  */
 import type { Backend, Buffer, ConvGeometry } from "../backend/backend.js";
 import { split, uniform, normal, type Key } from "../random/index.js";
-import { checkFeatures, ConfigError, type Layer, type ParamSpec } from "./layer.js";
+import { checkFeatures, ConfigError, type Layer, type LayerContext, type ParamSpec } from "./layer.js";
 import { initSchemes, type InitScheme } from "./init.js";
-import { convGeometry, withBatch, type ConvOptions, type ImageShape, type Pair } from "./conv-geometry.js";
+import { convGeometry, withBatch, type ConvOptions, type ImageShape, type Padding, type Pair } from "./conv-geometry.js";
+import type { LayerSpec } from "./layer-spec.js";
 
 // ---- The shared products of a convolution with geometry g and weight W [O, g.c * kh * kw] ----
 
@@ -94,18 +95,16 @@ export function convInit(scheme: InitScheme, key: Key, weightCount: number, bias
   return biasCount > 0 ? [weight, bias] : [weight];
 }
 
-/**
- * Which columns a workspace holds: set by Conv2d.forward (im2col of x for that layer), cleared
- * by anything that overwrites it. Lets backward skip a second im2col safely even when callers
- * share one workspace between layers.
- */
-const holds = new WeakMap<object, { readonly layer: object; readonly x: object; readonly batch: number }>();
-export function markWorkspace(ws: object, content: { layer: object; x: object; batch: number } | null): void {
-  if (content) holds.set(ws, content); else holds.delete(ws);
+/** A copy of a kernel size, stride or dilation (arrays are not shared with the caller). */
+export function copyPair(v: Pair): Pair {
+  return typeof v === "number" ? v : [v[0], v[1]];
 }
-function holdsCols(ws: object, layer: object, x: object, batch: number): boolean {
-  const h = holds.get(ws);
-  return h !== undefined && h.layer === layer && h.x === x && h.batch === batch;
+/** A copy of a padding spec. */
+export function copyPadding(v: Padding): Padding {
+  if (typeof v === "string" || typeof v === "number") return v;
+  if (Array.isArray(v)) return [v[0] as number, v[1] as number];
+  const p = v as { top: number; bottom: number; left: number; right: number };
+  return { top: p.top, bottom: p.bottom, left: p.left, right: p.right };
 }
 
 export interface Conv2dConfig extends ConvOptions {
@@ -138,9 +137,12 @@ export class Conv2d implements Layer {
   readonly outChannels: number;
   readonly bias: boolean;
   readonly scheme: InitScheme;
+  private readonly options: { readonly kernel: Pair; readonly stride: Pair; readonly padding: Padding; readonly dilation: Pair };
 
   constructor(cfg: Conv2dConfig) {
     this.geometry = convGeometry(cfg.input, cfg.kernel, cfg);
+    this.options = { kernel: copyPair(cfg.kernel), stride: copyPair(cfg.stride ?? 1), padding: copyPadding(cfg.padding ?? "valid"),
+      dilation: copyPair(cfg.dilation ?? 1) };
     const g = this.geometry;
     this.outChannels = checkFeatures(cfg.outChannels, "conv2d output channels");
     this.bias = cfg.bias ?? true;
@@ -152,6 +154,12 @@ export class Conv2d implements Layer {
     this.outFeatures = g.oh * g.ow * this.outChannels;
     const weight = { name: "weight", shape: [this.outChannels, g.c, g.kh, g.kw] };
     this.params = this.bias ? [weight, { name: "bias", shape: [this.outChannels] }] : [weight];
+  }
+
+  toSpec(): LayerSpec {
+    const o = this.options;
+    return { type: "conv2d", input: [...this.inShape], outChannels: this.outChannels, kernel: copyPair(o.kernel),
+      stride: copyPair(o.stride), padding: copyPadding(o.padding), dilation: copyPair(o.dilation), bias: this.bias, init: this.scheme };
   }
 
   init(key: Key): Float32Array[] {
@@ -171,24 +179,24 @@ export class Conv2d implements Layer {
     convApply(be, g, O, p[0]!, x, y, cols);
     if (this.bias) be.biasAdd(batch * g.oh * g.ow, O, p[1]!, y, O);
     if (cols && cols !== ws) be.free(cols);
-    if (ws) markWorkspace(ws, cols ? { layer: this, x, batch } : null);
   }
 
+  /**
+   * Reads the columns of x from ws when ctx.wsHoldsForward (the forward of this x left them
+   * there), else writes them there first. With dx, ws is then overwritten (convAdjoint's scratch).
+   */
   backward<B extends Buffer>(be: Backend<B>, p: readonly B[], gr: readonly B[], batch: number,
-    x: B, _y: B, dy: B, dx: B | null, ws?: B): void {
+    x: B, _y: B, dy: B, dx: B | null, ws?: B, ctx?: LayerContext): void {
     const g = withBatch(this.geometry, batch), O = this.outChannels;
     const need = this.workspace(batch);
     let cols: B | null = null;
     if (!isPointwise(g)) {
       cols = ws ?? be.alloc(need);
-      if (!(ws && holdsCols(ws, this, x, batch))) be.im2col(g, x, cols);
+      if (!(ws && ctx?.wsHoldsForward)) be.im2col(g, x, cols);
     }
     convFilterGrad(be, g, O, dy, cols ?? x, gr[0]!);
     if (this.bias) be.colSum(batch * g.oh * g.ow, O, dy, O, 0, gr[1]!);
-    if (dx) {
-      if (ws) markWorkspace(ws, null);
-      convAdjoint(be, g, O, p[0]!, dy, dx, cols);
-    }
+    if (dx) convAdjoint(be, g, O, p[0]!, dy, dx, cols);
     if (cols && cols !== ws) be.free(cols);
   }
 }

@@ -6,6 +6,7 @@ import type { Backend, Buffer } from "../backend/backend.js";
 import type { Key } from "../random/index.js";
 import { checkFeatures, type Layer, type ParamSpec } from "./layer.js";
 import { denseInit, type InitScheme } from "./init.js";
+import type { LayerSpec } from "./layer-spec.js";
 
 export class Dense implements Layer {
   readonly kind = "dense";
@@ -15,6 +16,10 @@ export class Dense implements Layer {
     checkFeatures(inFeatures, "dense input features");
     checkFeatures(outFeatures, "dense output features");
     this.params = [{ name: "weight", shape: [outFeatures, inFeatures] }, { name: "bias", shape: [outFeatures] }];
+  }
+
+  toSpec(): LayerSpec {
+    return { type: "dense", in: this.inFeatures, out: this.outFeatures, init: this.scheme };
   }
 
   init(key: Key): Float32Array[] {

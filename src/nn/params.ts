@@ -55,8 +55,16 @@ export class ParamLayout {
   unflatten(flat: ArrayLike<number>, at = 0): Params {
     const out: Record<string, Tensor> = {};
     for (const entry of this.entries) {
-      const data = new Float32Array(entry.size);
-      for (let i = 0; i < entry.size; i++) data[i] = flat[at + entry.offset + i]!;
+      const start = at + entry.offset;
+      let data: Float32Array;
+      if (ArrayBuffer.isView(flat)) {
+        // One typed-array copy (which rounds f64 to f32), not a loop over the elements.
+        data = new Float32Array(entry.size);
+        data.set((flat as unknown as Float32Array | Float64Array).subarray(start, start + entry.size));
+      } else {
+        data = new Float32Array(entry.size);
+        for (let i = 0; i < entry.size; i++) data[i] = flat[start + i]!;
+      }
       out[entry.name] = tensor(data, entry.shape);
     }
     return Object.freeze(out);

@@ -7,6 +7,7 @@
  */
 import type { Backend, Buffer } from "../backend/backend.js";
 import { checkFeatures, ConfigError, type Layer, type ParamSpec } from "./layer.js";
+import type { LayerSpec } from "./layer-spec.js";
 
 function size(shape: readonly number[], what: string): number {
   if (shape.length === 0) throw new ConfigError(`${what} shape is empty`);
@@ -30,6 +31,10 @@ export class Reshape implements Layer {
 
   init(): Float32Array[] { return []; }
 
+  toSpec(): LayerSpec {
+    return { type: "reshape", from: [...this.from], to: [...this.to] };
+  }
+
   forward<B extends Buffer>(be: Backend<B>, _p: readonly B[], _batch: number, x: B, y: B): void {
     be.copy(x, y);
   }
@@ -45,5 +50,9 @@ export class Flatten extends Reshape {
   override readonly kind = "flatten";
   constructor(from: readonly number[]) {
     super(from, [from.reduce((n, d) => n * d, 1)]);
+  }
+
+  override toSpec(): LayerSpec {
+    return { type: "flatten", from: [...this.from] };
   }
 }

@@ -4,10 +4,16 @@
  * A SequentialRun holds one batch size's activations on a backend: outputs[i] is layer i's
  * output [batch, out_i], kept for the backward pass; grads[i] is d(loss)/d(outputs[i]);
  * workspaces[i] is layer i's scratch (null when it needs none), kept from forward to backward.
+ * A forward with a key gives layer i (only a layer with `random`, e.g. Dropout) the key
+ * foldIn(key, i); its backward gets the same key. The run tells a layer's backward that its
+ * workspace still holds what its forward left (ctx.wsHoldsForward) when the run's last forward
+ * was on the same x buffer (===) and neither a later forward nor that layer's own backward has
+ * run since: each layer has its own workspace, and any call of the layer may overwrite it.
  */
 import type { Backend, Buffer } from "../backend/backend.js";
-import { split, type Key } from "../random/index.js";
-import { ConfigError, type Layer } from "./layer.js";
+import { foldIn, split, type Key } from "../random/index.js";
+import { ConfigError, type Layer, type LayerContext } from "./layer.js";
+import type { LayerSpec } from "./layer-spec.js";
 
 export class Sequential {
   constructor(readonly prefix: string, readonly layers: readonly Layer[]) {
@@ -26,6 +32,11 @@ export class Sequential {
     return this.layers.flatMap((layer, i) => layer.params.map((p) => ({ name: `${this.prefix}.${i}.${p.name}`, shape: p.shape })));
   }
 
+  /** The layers' specs in order (sequentialFromSpec in ./layer-spec.ts builds an equal Sequential). */
+  toSpec(): LayerSpec[] {
+    return this.layers.map((l) => l.toSpec());
+  }
+
   /** Initial values in paramSpecs() order; layer i draws from the i-th key of split(key). */
   init(key: Key): Float32Array[] {
     const keys = split(key, this.layers.length);
@@ -37,6 +48,12 @@ export class SequentialRun<B extends Buffer> {
   readonly outputs: B[];
   private readonly grads: B[];
   private readonly workspaces: (B | null)[];
+  /** The x of the last forward (null before any). */
+  private lastX: B | null = null;
+  /** Per layer: the ctx its last forward got (a key for a random layer in a training forward). */
+  private readonly contexts: (LayerContext | undefined)[];
+  /** Per layer: its workspace holds what its forward left for lastX. */
+  private readonly wsFresh: boolean[];
 
   /**
    * `params` and `grads` are views in paramSpecs() order (the model's flat buffers). Without
@@ -50,6 +67,8 @@ export class SequentialRun<B extends Buffer> {
       const n = l.workspace?.(batch) ?? 0;
       return n > 0 ? be.alloc(n) : null;
     });
+    this.contexts = seq.layers.map(() => undefined);
+    this.wsFresh = seq.layers.map(() => false);
   }
 
   get output(): B { return this.outputs[this.outputs.length - 1]!; }
@@ -60,10 +79,15 @@ export class SequentialRun<B extends Buffer> {
     return of.slice(start, start + this.seq.layers[i]!.params.length);
   }
 
-  forward(x: B): B {
+  /** Forward on x; a key (training) lets the layers that draw (Dropout) draw, each from foldIn(key, i). */
+  forward(x: B, key?: Key | null): B {
     let input = x;
+    this.lastX = x;
     this.seq.layers.forEach((layer, i) => {
-      layer.forward(this.be, this.slices(i, this.params), this.batch, input, this.outputs[i]!, this.workspaces[i] ?? undefined);
+      const ctx = key && layer.random === true ? { key: foldIn(key, i) } : undefined;
+      this.contexts[i] = ctx;
+      layer.forward(this.be, this.slices(i, this.params), this.batch, input, this.outputs[i]!, this.workspaces[i] ?? undefined, ctx);
+      this.wsFresh[i] = this.workspaces[i] !== null;
       input = this.outputs[i]!;
     });
     return this.output;
@@ -74,12 +98,17 @@ export class SequentialRun<B extends Buffer> {
     if (!this.paramGrads) throw new Error(`${this.seq.prefix}: backward() on a forward-only run`);
     const paramGrads = this.paramGrads;
     const layers = this.seq.layers;
+    const sameX = this.lastX !== null && x === this.lastX;
     for (let i = layers.length - 1; i >= 0; i--) {
       const input = i === 0 ? x : this.outputs[i - 1]!;
       const dOut = i === layers.length - 1 ? dy : this.grads[i]!;
       const dIn = i === 0 ? dx : this.grads[i - 1]!;
+      const holds = sameX && this.wsFresh[i]!;
+      const key = this.contexts[i]?.key;
+      const ctx: LayerContext | undefined = holds || key ? { ...(key ? { key } : {}), ...(holds ? { wsHoldsForward: true } : {}) } : undefined;
+      this.wsFresh[i] = false;
       layers[i]!.backward(this.be, this.slices(i, this.params), this.slices(i, paramGrads), this.batch,
-        input, this.outputs[i]!, dOut, dIn, this.workspaces[i] ?? undefined);
+        input, this.outputs[i]!, dOut, dIn, this.workspaces[i] ?? undefined, ctx);
     }
   }
 

@@ -1,11 +1,13 @@
 /**
- * An Optimizer is a Transform with host-side, pure `init` and `update` over Params records,
- * computed on the default kernel backend. Training programs use `transform` directly on
- * their flat buffers.
+ * An Optimizer is a Transform with host-side, pure `init` and `update` over Params records.
+ * `update` computes on the backend it is given (default: the default runtime's), so on the
+ * float64 ReferenceBackend it is the oracle of the f32 kernels. Training programs use
+ * `transform` directly on their flat buffers.
  */
+import type { Backend, Buffer } from "../backend/backend.js";
 import { defaultBackend } from "../backend/default.js";
 import { ParamLayout, type Params } from "../nn/params.js";
-import { ShapeError, type TensorLike } from "../tensor/tensor.js";
+import { checkTensorLike, copyInto, isContiguous, ShapeError, size, tensor, type Tensor, type TensorLike } from "../tensor/tensor.js";
 import { OptimError, type Transform } from "./transform.js";
 
 /**
@@ -18,10 +20,21 @@ export interface OptState {
   readonly slots: Float32Array;
 }
 
+export interface UpdateOptions<B extends Buffer = Buffer> {
+  /** Where to compute (default: the backend init() set), e.g. a ReferenceBackend for float64. */
+  readonly backend?: Backend<B>;
+}
+
 export interface Optimizer {
   readonly transform: Transform;
   init(params: Params): OptState;
-  update(grads: Readonly<Record<string, TensorLike>>, state: OptState, params: Params): { updates: Params; state: OptState };
+  /**
+   * The updates for `grads` at `params` and the next state, as fresh frozen records that share
+   * no memory with the arguments (the values are f32: a float64 backend's results are rounded once,
+   * at the end of the step).
+   */
+  update<B extends Buffer = Buffer>(grads: Readonly<Record<string, TensorLike>>, state: OptState, params: Params,
+    options?: UpdateOptions<B>): { readonly updates: Params; readonly state: OptState };
 }
 
 export function layoutOf(params: Readonly<Record<string, TensorLike>>): ParamLayout {
@@ -43,32 +56,69 @@ export function optimizer(transform: Transform): Optimizer {
       const layout = layoutOf(params);
       return Object.freeze({ count: 0, slots: new Float32Array(transform.slots * layout.total) });
     },
-    update(grads, state, params) {
+    update(grads, state, params, options = {}) {
       const layout = layoutOf(params);
-      const n = layout.total;
-      checkOptState(state, transform, n);
-      const be = defaultBackend();
-      const g = be.alloc(n), p = be.alloc(n), s = be.alloc(transform.slots * n);
-      try {
-        be.write(g, layout.flatten(grads));
-        be.write(p, layout.flatten(params));
-        be.write(s, state.slots);
-        const views = Array.from({ length: transform.slots }, (_, i) => be.view(s, i * n, n));
-        transform.update(be, g, views, p, state.count);
-        return { updates: layout.unflatten(be.f32(g)), state: Object.freeze({ count: state.count + 1, slots: be.read(s) }) };
-      } finally {
-        be.free(g); be.free(p); be.free(s);
-      }
+      checkOptState(state, transform, layout.total);
+      return updateOn(options.backend ?? (defaultBackend() as unknown as Backend<Buffer>), transform, layout, grads, state, params);
     },
   };
 }
 
-/** params + updates, as a fresh record (names and shapes must match). */
+function updateOn<B extends Buffer>(be: Backend<B>, transform: Transform, layout: ParamLayout,
+  grads: Readonly<Record<string, TensorLike>>, state: OptState, params: Params): { readonly updates: Params; readonly state: OptState } {
+  const n = layout.total;
+  const g = be.alloc(n), p = be.alloc(n), s = be.alloc(transform.slots * n);
+  try {
+    // Straight into the backend's memory where it gives a live f32 view (one copy, not two).
+    const put = (b: B, values: Readonly<Record<string, TensorLike>>) => {
+      const view = be.hostView?.(b);
+      if (view instanceof Float32Array) layout.flatten(values, view);
+      else be.write(b, layout.flatten(values));
+    };
+    put(g, grads);
+    put(p, params);
+    be.write(s, state.slots);
+    const views = Array.from({ length: transform.slots }, (_, i) => be.view(s, i * n, n));
+    transform.update(be, g, views, p, state.count);
+    // unflatten copies (rounding a float64 backend's values to f32); read copies too.
+    const updates = layout.unflatten(be.hostView?.(g) ?? be.read(g));
+    const read = be.read(s);
+    const slots = read instanceof Float32Array ? read : Float32Array.from(read);
+    return Object.freeze({ updates, state: Object.freeze({ count: state.count + 1, slots }) });
+  } finally {
+    be.free(g); be.free(p); be.free(s);
+  }
+}
+
+/**
+ * params + updates, as a fresh record (names and shapes must match), each sum rounded to f32
+ * once (the f64 sum of two f32 values is exact, so this is the f32 addition the kernels do).
+ */
 export function applyUpdates(params: Params, updates: Readonly<Record<string, TensorLike>>): Params {
-  const layout = layoutOf(params);
-  const p = layout.flatten(params);
-  const u = layout.flatten(updates);
-  if (p.length !== u.length) throw new ShapeError("updates do not match the parameters");
-  for (let i = 0; i < p.length; i++) p[i] = p[i]! + u[i]!;
-  return layout.unflatten(p);
+  const names = Object.keys(params);
+  const extra = Object.keys(updates).filter((n) => !Object.hasOwn(params, n));
+  if (extra.length > 0) throw new ShapeError(`updates for unknown parameter(s): ${extra.join(", ")}`);
+  const out: Record<string, Tensor> = {};
+  for (const name of names) {
+    const p = params[name]!, u = updates[name];
+    if (u === undefined) throw new ShapeError(`updates lack parameter "${name}"`);
+    checkTensorLike(u, `update "${name}"`);
+    if (u.shape.length !== p.shape.length || u.shape.some((d, i) => d !== p.shape[i])) {
+      throw new ShapeError(`update "${name}" has shape [${u.shape.join(", ")}], the parameter [${p.shape.join(", ")}]`);
+    }
+    const pv = contiguous(p), uv = contiguous(u);
+    const sum = new Float32Array(pv.length);
+    for (let i = 0; i < sum.length; i++) sum[i] = pv[i]! + uv[i]!;
+    out[name] = tensor(sum, p.shape);
+  }
+  return Object.freeze(out);
+}
+
+/** The values of t in row-major order: a view of its own data where it is contiguous, else a copy. */
+function contiguous(t: TensorLike): ArrayLike<number> {
+  const n = size(t.shape);
+  if (isContiguous(t) && ArrayBuffer.isView(t.data)) return (t.data as Float32Array).subarray(t.offset, t.offset + n);
+  const out = new Float32Array(n);
+  copyInto(t, out);
+  return out;
 }

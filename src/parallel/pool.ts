@@ -6,6 +6,10 @@
  * this thread may block (Node, workers), spinning only where it may not (a browser page).
  * A call is a kernel export and its arguments: the workers know nothing of the library, only
  * the module's exports by name (see worker-loop.ts for the control block).
+ *
+ * Every thread counts the calls it claims in a counter of its own in the control block (a plain
+ * increment: no other thread writes it, and the host reads it only after the round's `done`), so
+ * `callsPerThread()` shows how the work was shared, and a test can see that every worker ran.
  */
 import type { KernelExports } from "../kernels/exports.js";
 import { workerLoop, type WorkerInit } from "./worker-loop.js";
@@ -25,9 +29,13 @@ export class WorkerError extends Error {
   override readonly name = "WorkerError";
 }
 
-/** The control block's layout (repeated inside workerLoop, which may not import it). */
-export const controlLayout = { GEN: 0, DONE: 1, STOP: 2, FAILED: 3, NEXT: 4, COUNT: 5, SLOT0: 4, SLOT: 24, ERROR_CHARS: 256 } as const;
-const { GEN, DONE, STOP, FAILED, NEXT, COUNT, SLOT0, SLOT, ERROR_CHARS } = controlLayout;
+/**
+ * The control block's layout (repeated inside workerLoop, which may not import it). After the
+ * call slots come the error text (ERROR_CHARS f64) and then one claimed-calls counter per thread,
+ * COUNTER f64 apart (a cache line each, so that counting shares no line between threads).
+ */
+export const controlLayout = { GEN: 0, DONE: 1, STOP: 2, FAILED: 3, NEXT: 4, COUNT: 5, SLOT0: 4, SLOT: 24, ERROR_CHARS: 256, COUNTER: 8 } as const;
+const { GEN, DONE, STOP, FAILED, NEXT, COUNT, SLOT0, SLOT, ERROR_CHARS, COUNTER } = controlLayout;
 /** `next` between rounds: a claim that comes late from the last round fails. */
 const CLOSED_ROUND = 1 << 30;
 /** Spin this long for the last calls before sleeping (ms). */
@@ -49,6 +57,8 @@ export class Pool {
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
   private readonly index = new Map<string, number>();
+  /** f64 index of thread 0's (the host's) claimed-calls counter; thread t's is COUNTER * t after it. */
+  private readonly countersAt: number;
   private closed = false;
   private terminated = false;
 
@@ -65,6 +75,7 @@ export class Pool {
     this.slots = Math.max(threads, MAX_CALLS);
     this.i32 = new Int32Array(control);
     this.f64 = new Float64Array(control);
+    this.countersAt = countersAt(this.slots);
     names.forEach((n, i) => this.index.set(n, i));
   }
 
@@ -75,8 +86,9 @@ export class Pool {
   static async start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, host: KernelExports,
     spawn: Spawn, spinMs = 0.5): Promise<Pool> {
     const names = WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => e.name);
-    const errorAt = SLOT0 + Math.max(threads, MAX_CALLS) * SLOT;
-    const control = new SharedArrayBuffer(8 * (errorAt + ERROR_CHARS));
+    const slots = Math.max(threads, MAX_CALLS);
+    const errorAt = SLOT0 + slots * SLOT;
+    const control = new SharedArrayBuffer(8 * (countersAt(slots) + threads * COUNTER));
     const source = workerLoop.toString();
     const workers: WorkerHandle[] = [];
     try {
@@ -89,7 +101,8 @@ export class Pool {
           if (msg.ready === i + 1) resolve();
           else if (msg.error !== undefined) reject(new WorkerError(`kernel worker ${i + 1}: ${msg.error}`));
         });
-        const init: WorkerInit = { module, memory, control, index: i + 1, names, spinMs, errorAt };
+        const init: WorkerInit = { module, memory, control, index: i + 1, names, spinMs, errorAt,
+          countAt: countersAt(slots) + (i + 1) * COUNTER };
         w.postMessage(init);
       })));
     } catch (e) {
@@ -104,7 +117,7 @@ export class Pool {
     if (this.closed) throw new WorkerError("the thread pool is closed");
     const n = calls.length;
     if (n > this.slots) throw new WorkerError(`${n} calls in one round, more than its ${this.slots} slots`);
-    const { i32, f64 } = this;
+    const { i32, f64, countersAt: mine } = this;
     const fns: number[] = [];
     for (let c = 0; c < n; c++) {
       const call = calls[c]!;
@@ -128,6 +141,7 @@ export class Pool {
     for (;;) {
       const c = Atomics.add(i32, NEXT, 1);
       if (c >= n) break;
+      f64[mine] = f64[mine]! + 1;
       const call = calls[c]!;
       try {
         const r = (this.host[call.fn] as unknown as (...a: number[]) => number | undefined)(...call.args);
@@ -182,6 +196,19 @@ export class Pool {
     return s;
   }
 
+  /**
+   * Calls of the rounds so far (since the last reset) that each thread claimed and ran: the host
+   * first, then worker 1, 2, ...; they add up to the calls that `run` was given.
+   */
+  callsPerThread(): number[] {
+    return Array.from({ length: this.threads }, (_, t) => this.f64[this.countersAt + t * COUNTER]!);
+  }
+
+  /** Sets every thread's count to 0 (between rounds: no thread counts then). */
+  resetCallsPerThread(): void {
+    for (let t = 0; t < this.threads; t++) this.f64[this.countersAt + t * COUNTER] = 0;
+  }
+
   /** Stops and terminates the workers; the pool cannot run again. */
   close(): void {
     if (this.terminated) return;
@@ -191,4 +218,10 @@ export class Pool {
     Atomics.notify(this.i32, GEN);
     for (const w of this.workers) w.terminate();
   }
+}
+
+/** Where the claimed-calls counters start (f64 index) in a control block of `slots` call slots. */
+function countersAt(slots: number): number {
+  const afterError = SLOT0 + slots * SLOT + ERROR_CHARS;
+  return Math.ceil(afterError / COUNTER) * COUNTER;
 }

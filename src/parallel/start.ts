@@ -7,10 +7,14 @@
  * It falls back to one thread, saying why in `singleThreadReason`, where the runtime lacks
  * SharedArrayBuffer (browsers without cross-origin isolation), WebAssembly threads or SIMD, or a
  * way to start workers (pass `spawn`; Node's is `nodeSpawn` from latent/node). The results are
- * the same bits either way.
+ * the same bits either way. The one-thread fallback instantiates the compiled module of a runtime
+ * (`runtime`, else the default one init() made) when it is the build wanted, so that a runtime
+ * which forbids compiling bytes (Cloudflare workerd, strict CSP) still gets a backend.
  */
 import * as E from "fp-ts/lib/Either.js";
-import { chooseIsa, embeddedSharedBytes, fromInstance, instantiate, type Isa } from "../kernels/module.js";
+import { maybeDefaultRuntime } from "../backend/default.js";
+import { chooseIsa, embeddedSharedBytes, fromInstance, instantiate, type Isa, type KernelModule } from "../kernels/module.js";
+import { instantiateAgain, type Runtime } from "../runtime/runtime.js";
 import { Pool, WorkerError, type Spawn } from "./pool.js";
 import { ThreadedBackend, type CutSizes } from "./threaded.js";
 import { webSpawn } from "./spawn-web.js";
@@ -20,8 +24,16 @@ export interface ThreadsOptions {
   readonly threads?: number;
   /** How to start a worker (default: Web Workers where globalThis.Worker exists). */
   readonly spawn?: Spawn;
-  /** Kernel build, as for init() (default "auto": relaxed SIMD where it validates, else SIMD). */
+  /**
+   * Kernel build, as for init() (default: the runtime's, so that the thread count changes no bit;
+   * without one, "auto": relaxed SIMD where it validates, else SIMD).
+   */
   readonly isa?: Isa | "auto";
+  /**
+   * The runtime whose compiled module a one-thread fallback instantiates instead of compiling
+   * bytes, and whose ISA is the default (default: the one init() made, if any).
+   */
+  readonly runtime?: Runtime;
   /** Largest size the shared memory may grow to, in bytes (default 4 GiB, less where refused). */
   readonly maximumBytes?: number;
   /** How long an idle worker spins before it sleeps, in milliseconds (default 0.5). */
@@ -44,13 +56,11 @@ export async function startThreads(options: ThreadsOptions = {}): Promise<Thread
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new RangeError(`threads must be an integer from 1 to 256, got ${threads}`);
   }
-  const isa = chooseIsa({ isa: options.isa ?? "auto" });
+  const runtime = options.runtime ?? maybeDefaultRuntime();
+  const isa = chooseIsa({ isa: options.isa ?? runtime?.isa ?? "auto" });
   if (E.isLeft(isa)) throw isa.left;
-  const single = async (reason: string | null): Promise<ThreadedBackend> => {
-    const loaded = await instantiate({ isa: isa.right })();
-    if (E.isLeft(loaded)) throw loaded.left;
-    return new ThreadedBackend(loaded.right, null, reason, options.cutSizes);
-  };
+  const single = async (reason: string | null): Promise<ThreadedBackend> =>
+    new ThreadedBackend(await singleThreadKernels(isa.right, runtime), null, reason, options.cutSizes);
   if (threads === 1) return single(null);
   if (typeof SharedArrayBuffer === "undefined") return single("SharedArrayBuffer is not available (a browser page needs cross-origin isolation)");
   if (isa.right === "scalar") return single("the runtime has no WebAssembly SIMD; the threaded kernels are SIMD builds");
@@ -75,6 +85,14 @@ export async function startThreads(options: ThreadsOptions = {}): Promise<Thread
     throw e;
   }
   return new ThreadedBackend(host.right, pool, null, options.cutSizes);
+}
+
+/** A kernel instance of its own: from the runtime's compiled module when it is that build, else compiled from the embedded bytes. */
+async function singleThreadKernels(isa: Isa, runtime: Runtime | undefined): Promise<KernelModule> {
+  if (runtime?.isa === isa) return instantiateAgain(runtime);
+  const loaded = await instantiate({ isa })();
+  if (E.isLeft(loaded)) throw loaded.left;
+  return loaded.right;
 }
 
 /** A shared memory with the largest maximum the runtime grants, from maximumBytes down to 256 MiB. */

@@ -70,6 +70,19 @@ export class ThreadedBackend extends WasmBackend {
   /** Stops the workers; the backend then runs everything on this thread. */
   close(): void { this.pool?.close(); this.pool = null; }
 
+  /** close(), for `using backend = await startThreads(...)`. */
+  [Symbol.dispose](): void { this.close(); }
+
+  /**
+   * The calls of cut kernels that each thread claimed and ran since the pool started or the last
+   * reset: this thread first, then worker 1, 2, ... (calls too small to cut run on this thread
+   * outside the count). [0] without a pool (one thread, or after close()).
+   */
+  callsPerThread(): number[] { return this.pool ? this.pool.callsPerThread() : [0]; }
+
+  /** Sets callsPerThread() to zeros. */
+  resetCallsPerThread(): void { this.pool?.resetCallsPerThread(); }
+
   private threadWork(t: number, bytes: number): Ptr {
     const have = this.works[t];
     if (have && have[1] >= bytes) return have[0];

@@ -11,11 +11,14 @@
  *   i32[2] stop;  i32[3] failed (1 + index of the first thread that threw);
  *   i32[4] next: the next call to claim;  i32[5] count: calls this round;
  *   f64[SLOT0 + c * SLOT .. ]: call c: [export number, argument count, arguments..., result];
- *   f64[errorAt ..]: the first failure's message, one char code per element, 0-terminated.
+ *   f64[errorAt ..]: the first failure's message, one char code per element, 0-terminated;
+ *   f64[countAt]: the calls this worker has claimed, written by this worker alone.
  * In a round every thread, the host included, claims calls with Atomics.add on `next` until
- * none is left, runs each, stores its result and adds 1 to `done`. So a worker the scheduler
- * has not run yet holds nobody up: the host takes its call. Between rounds a worker spins for
- * about `spinMs` milliseconds, then sleeps in Atomics.wait until the next generation.
+ * none is left, counts each claim in its own counter, runs the call, stores its result and adds
+ * 1 to `done` (whose Atomics.add publishes the count and the result to the host). So a worker
+ * the scheduler has not run yet holds nobody up: the host takes its call. Between rounds a
+ * worker spins for about `spinMs` milliseconds, then sleeps in Atomics.wait until the next
+ * generation.
  */
 export interface WorkerInit {
   readonly module: WebAssembly.Module;
@@ -27,6 +30,8 @@ export interface WorkerInit {
   readonly spinMs: number;
   /** Where in the f64 view the failing worker writes its error message (char codes, ERROR_CHARS of them). */
   readonly errorAt: number;
+  /** Where in the f64 view this worker counts the calls it claims (no other thread writes there). */
+  readonly countAt: number;
 }
 
 export function workerLoop(post: (message: unknown) => void, listen: (handler: (message: unknown) => void) => void): void {
@@ -66,6 +71,7 @@ export function workerLoop(post: (message: unknown) => void, listen: (handler: (
       for (;;) {
         const c = Atomics.add(i32, NEXT, 1);
         if (c >= Atomics.load(i32, COUNT)) break;
+        f64[init.countAt] = f64[init.countAt]! + 1;
         const base = SLOT0 + c * SLOT;
         const n = Math.min(f64[base + 1]!, MAX_ARGS);
         args.length = n;

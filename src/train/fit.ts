@@ -5,7 +5,7 @@
  * with those keys gives. Yields to the event loop between batches so that an AbortSignal can fire.
  */
 import { defaultBackend } from "../backend/default.js";
-import type { WasmBackend, WasmBuffer } from "../backend/wasm.js";
+import type { Backend, Buffer } from "../backend/backend.js";
 import type { Spawn } from "../parallel/pool.js";
 import { startThreads } from "../parallel/start.js";
 import type { ThreadedBackend } from "../parallel/threaded.js";
@@ -13,10 +13,12 @@ import type { LossMetrics, Model } from "../models/model.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import { foldIn, type Key } from "../random/index.js";
 import type { TensorLike } from "../tensor/tensor.js";
+import { batchRows } from "../tensor/batch.js";
+import type { BatchSource } from "../data/batch-source.js";
+import { checkObjective, type Objective } from "../objectives/objective.js";
 import { Trainer, type StepMetrics, type TrainState } from "./trainer.js";
 
-/** The batches of one epoch (epochs count from 0); see data.batches for shuffled minibatches. */
-export type BatchSource = (epoch: number) => Iterable<TensorLike>;
+export type { BatchSource } from "../data/batch-source.js";
 
 export interface BatchInfo {
   readonly epoch: number;
@@ -63,6 +65,8 @@ export interface FitOptions {
   /** Epochs already done, when resuming from a checkpoint (default 0): epoch numbers, and so the data order, continue from here. */
   readonly startEpoch?: number;
   readonly key: Key;
+  /** What to minimise (default: the model's likelihood plus spec.beta * KL); see src/objectives. */
+  readonly objective?: Objective;
   /** Evaluated after every epoch with the key foldIn(validation.key ?? key, epoch). */
   readonly validation?: { readonly x: TensorLike; readonly key?: Key };
   readonly signal?: AbortSignal;
@@ -78,8 +82,11 @@ export interface FitOptions {
   readonly threads?: number;
   /** How the pool starts workers (default: Web Workers where the runtime has them; Node: nodeSpawn from latent/node). */
   readonly spawn?: Spawn;
-  /** The backend to train on (default: the one init() set), e.g. a pool from parallel.startThreads. */
-  readonly backend?: WasmBackend;
+  /**
+   * The backend to train on (default: the one init() set): e.g. a pool from parallel.startThreads,
+   * or the float64 ReferenceBackend, which makes a whole run an oracle for the kernels'.
+   */
+  readonly backend?: Backend<Buffer>;
 }
 
 export interface FitResult {
@@ -102,17 +109,18 @@ export async function fit(model: Model, optimizer: Optimizer, o: FitOptions): Pr
     pool = await startThreads({ threads: o.threads, spawn: o.spawn, isa: defaultBackend().module.isa });
   }
   try {
-    return await fitOn(pool ?? o.backend ?? defaultBackend(), model, optimizer, o);
+    return await fitOn(pool ?? o.backend ?? (defaultBackend() as unknown as Backend<Buffer>), model, optimizer, o);
   } finally {
     pool?.close();
   }
 }
 
-async function fitOn(be: WasmBackend, model: Model, optimizer: Optimizer, o: FitOptions): Promise<FitResult> {
+async function fitOn(be: Backend<Buffer>, model: Model, optimizer: Optimizer, o: FitOptions): Promise<FitResult> {
+  const objective = o.objective === undefined ? undefined : checkObjective(o.objective, model.spec.kind);
   const now = o.now ?? (() => performance.now());
   // One trainer: a batch of another size (the last, partial one) resizes its activations and
   // keeps the state in place, so memory holds one program and no state is copied out.
-  let current: Trainer<WasmBuffer> | null = null;
+  let current: Trainer<Buffer> | null = null;
   let state = o.state;
   const history: EpochMetrics[] = [];
   const sync = (): TrainState => (current ? current.state() : state);
@@ -122,20 +130,21 @@ async function fitOn(be: WasmBackend, model: Model, optimizer: Optimizer, o: Fit
   try {
     for (let epoch = o.startEpoch ?? 0; epoch < o.epochs && !aborted; epoch++) {
       const start = now();
-      let samples = 0, steps = 0, recon = 0, kl = 0;
+      let samples = 0, steps = 0, recon = 0, kl = 0, loss = 0;
       let batchIndex = 0;
       for (const x of o.data(epoch)) {
         if (o.signal?.aborted) { aborted = true; break; }
-        const rows = x.shape[0] ?? 0;
-        let trainer = current as Trainer<WasmBuffer> | null;
+        const rows = batchRows(x);
+        let trainer = current as Trainer<Buffer> | null;
         if (!trainer) {
-          trainer = new Trainer(be, model, optimizer.transform, rows);
+          trainer = new Trainer(be, model, optimizer.transform, rows, objective);
           trainer.load(state);
           current = trainer;
         }
         trainer.resize(rows);
         const metrics = trainer.run(x, foldIn(o.key, trainer.count));
         samples += rows; steps++;
+        loss += metrics.loss * rows;
         recon += metrics.reconstruction * rows;
         kl += metrics.kl * rows;
         if (o.onBatch) await o.onBatch({ epoch, batch: batchIndex, count: trainer.count, metrics });
@@ -145,11 +154,11 @@ async function fitOn(be: WasmBackend, model: Model, optimizer: Optimizer, o: Fit
       if (aborted) break;
       const seconds = (now() - start) / 1000;
       const d = Math.max(samples, 1);
-      const train = { loss: (recon + model.spec.beta * kl) / d, reconstruction: recon / d, kl: kl / d };
+      const train = { loss: loss / d, reconstruction: recon / d, kl: kl / d };
       let test: LossMetrics | undefined;
       if (o.validation) {
         state = sync();
-        test = model.loss(state.params, o.validation.x, foldIn(o.validation.key ?? o.key, epoch));
+        test = model.loss(state.params, o.validation.x, foldIn(o.validation.key ?? o.key, epoch), { backend: be });
       }
       const metrics: EpochMetrics = { epoch: epoch + 1, steps, samples, seconds, samplesPerSecond: seconds > 0 ? samples / seconds : 0, train, ...(test ? { test } : {}) };
       history.push(metrics);

@@ -1,35 +1,83 @@
 /**
- * The pure training step: `train.step(model, optimizer)` returns
+ * The pure training step: `train.step(model, optimizer, { objective?, backend? })` returns
  * (state, batch, key) => { state, metrics }, which never mutates its arguments and returns
- * fresh records. The key draws the VAE's noise; to match `fit`, pass foldIn(key, state.opt.count).
+ * fresh records. The key draws the VAE's noise (and any corruption or dropout); to match `fit`,
+ * pass foldIn(key, state.opt.count).
+ *
+ * The function keeps one Trainer (src/train/trainer.ts: the objective pass valueAndGrad runs,
+ * plus the optimizer) in the backend's memory, resized to each batch's rows, and loads the state
+ * into it on every call. dispose() (or `using`) frees it; otherwise the backend's finalizer does,
+ * once the function is collected.
  */
+import type { Backend, Buffer } from "../backend/backend.js";
 import { defaultBackend } from "../backend/default.js";
-import type { WasmBackend, WasmBuffer } from "../backend/wasm.js";
+import { batchRows, type Batch } from "../models/batch.js";
 import type { Model } from "../models/model.js";
 import type { Params } from "../nn/params.js";
+import { checkObjective, type Objective } from "../objectives/objective.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import type { Key } from "../random/index.js";
-import type { TensorLike } from "../tensor/tensor.js";
 import { Trainer, type StepMetrics, type TrainState } from "./trainer.js";
 
-export type StepFn = (state: TrainState, batch: TensorLike, key: Key) => { state: TrainState; metrics: StepMetrics };
+export interface StepFn {
+  (state: TrainState, batch: Batch, key: Key): { state: TrainState; metrics: StepMetrics };
+  /** Frees the trainer's memory; the function may still be called (it builds a new one). */
+  dispose(): void;
+  [Symbol.dispose](): void;
+}
 
-/** `backend`: where to compute (default: the one init() set), e.g. a pool from parallel.startThreads. */
-export function step(model: Model, optimizer: Optimizer, options: { readonly backend?: WasmBackend } = {}): StepFn {
-  // One trainer, resized to each batch's rows: the state is loaded into it on every call.
-  let trainer: Trainer<WasmBuffer> | null = null;
-  return (state, batch, key) => {
-    const be = options.backend ?? defaultBackend();
-    const rows = batch?.shape?.[0] ?? 0;
-    if (!trainer || trainer.be !== be) {
-      trainer?.dispose();
-      trainer = new Trainer(be, model, optimizer.transform, rows);
+export interface StepOptions {
+  /** What to minimise (default: the model's likelihood plus spec.beta * KL). */
+  readonly objective?: Objective;
+  /** Where to compute (default: the runtime init() made the default), e.g. a pool from parallel.startThreads or the float64 ReferenceBackend. */
+  readonly backend?: Backend<Buffer>;
+}
+
+interface Holder { trainer: Trainer<Buffer> | null }
+
+/**
+ * The finalizer's callback, made here so that it holds the holder and nothing of the function's
+ * scope (a closure made inside it would keep the function alive, and it would never be collected).
+ */
+function releaser(holder: Holder): () => void {
+  return () => release(holder);
+}
+
+function release(holder: Holder): void {
+  holder.trainer?.dispose();
+  holder.trainer = null;
+}
+
+export function step(model: Model, optimizer: Optimizer, options: StepOptions = {}): StepFn {
+  const objective = options.objective === undefined ? undefined : checkObjective(options.objective, model.spec.kind);
+  const holder: Holder = { trainer: null };
+  const token = {};
+  let registeredOn: Backend<Buffer> | null = null;
+  const fn = ((state: TrainState, batch: Batch, key: Key) => {
+    const be = options.backend ?? (defaultBackend() as unknown as Backend<Buffer>);
+    const rows = batchRows(batch);
+    if (!holder.trainer || holder.trainer.be !== be) {
+      release(holder);
+      holder.trainer = new Trainer(be, model, optimizer.transform, rows, objective);
+      if (registeredOn !== be) {
+        registeredOn?.finalizer?.unregister(token);
+        be.finalizer?.register(fn, releaser(holder), token);
+        registeredOn = be;
+      }
     }
+    const trainer = holder.trainer;
     trainer.resize(rows);
     trainer.load(state);
     const metrics = trainer.run(batch, key);
     return { state: trainer.state(), metrics };
+  }) as StepFn;
+  fn.dispose = () => {
+    release(holder);
+    registeredOn?.finalizer?.unregister(token);
+    registeredOn = null;
   };
+  fn[Symbol.dispose] = fn.dispose;
+  return fn;
 }
 
 /** A fresh training state: the given parameters and the optimizer's initial state. */

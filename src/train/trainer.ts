@@ -12,13 +12,16 @@
  * before the update and restore them when the result is not finite.
  */
 import type { Backend, Buffer } from "../backend/backend.js";
+import { checkBatch, uploadBatch, type Batch } from "../models/batch.js";
 import type { Model } from "../models/model.js";
 import type { Program } from "../models/program.js";
+import { forwardPass } from "../objectives/evaluate.js";
+import { defaultObjective, type Objective } from "../objectives/objective.js";
 import type { Params } from "../nn/params.js";
 import { checkOptState, type OptState } from "../optim/optimizer.js";
 import type { Transform } from "../optim/transform.js";
 import type { Key } from "../random/index.js";
-import { checkTensorLike, copyInto, ShapeError, tensor, toTensor, type Tensor, type TensorLike } from "../tensor/tensor.js";
+import { tensor, type Tensor } from "../tensor/tensor.js";
 
 export interface TrainState {
   readonly params: Params;
@@ -27,9 +30,12 @@ export interface TrainState {
 
 /** Batch means of the per-sample loss terms (nats per sample for the likelihoods). */
 export interface StepMetrics {
+  /** The objective's value. */
   readonly loss: number;
   readonly reconstruction: number;
   readonly kl: number;
+  /** Every term of the objective, unweighted (reconstruction, kl, and l1, sparsity, iwae where present). */
+  readonly terms: Readonly<Record<string, number>>;
 }
 
 /** Training met a NaN or infinity; `state` is the last finite state (before the failing step). */
@@ -57,16 +63,23 @@ export class Trainer<B extends Buffer> {
   /** The last state() read out (the same frozen record) until the next load() or run(): the end of a fit reads it several times. */
   private readOut: TrainState | null = null;
 
-  constructor(readonly be: Backend<B>, readonly model: Model, readonly transform: Transform, batch: number) {
+  readonly objective: Objective;
+
+  constructor(readonly be: Backend<B>, readonly model: Model, readonly transform: Transform, batch: number, objective?: Objective) {
     const n = model.layout.total;
+    this.objective = objective ?? defaultObjective(model.spec);
     this.params = be.alloc(n);
     this.grads = be.alloc(n);
-    this.program = model.program(be, batch, { buffers: { params: this.params, grads: this.grads } });
+    this.program = model.program(be, batch, this.programOptions());
     const views = (b: B) => Array.from({ length: transform.slots }, (_, i) => be.view(b, i * n, n));
     this.slots = be.alloc(transform.slots * n);
     this.slotViews = views(this.slots);
     this.backup = be.alloc((transform.slots + (transform.applyFused ? 0 : 1)) * n);
     this.backupViews = views(this.backup);
+  }
+
+  private programOptions() {
+    return { buffers: { params: this.params, grads: this.grads }, samples: this.objective.samples, separateInput: this.objective.corrupt !== null };
   }
 
   get prog(): Program<B> { return this.program; }
@@ -77,11 +90,10 @@ export class Trainer<B extends Buffer> {
     if (batch === this.program.batch) return;
     const old = this.program;
     old.dispose(); // first, so the new activations can take the freed memory
-    const buffers = { params: this.params, grads: this.grads };
     try {
-      this.program = this.model.program(this.be, batch, { buffers });
+      this.program = this.model.program(this.be, batch, this.programOptions());
     } catch (e) {
-      this.program = this.model.program(this.be, old.batch, { buffers }); // stay usable (and disposable) at the old size
+      this.program = this.model.program(this.be, old.batch, this.programOptions()); // stay usable (and disposable) at the old size
       throw e;
     }
   }
@@ -116,26 +128,21 @@ export class Trainer<B extends Buffer> {
     return (this.readOut = Object.freeze({ params, opt: Object.freeze({ count: this.count, slots }) }));
   }
 
-  /** One step on the batch x [batch, input] with the key for the VAE's noise. */
-  run(x: TensorLike, key: Key): StepMetrics {
-    const { be, prog, batch, model } = this;
+  /**
+   * One step on the batch (x [batch, input], or { x, labels } for a conditional model) with the
+   * step's key: the objective's forward and backward pass (src/objectives/evaluate.ts, the path
+   * valueAndGrad runs), the NaN guard, and the optimizer's update at this.count.
+   */
+  run(batch: Batch, key: Key): StepMetrics {
+    const { be, prog, model } = this;
     this.readOut = null;
-    checkTensorLike(x, "batch");
-    if (x.shape.length !== 2 || x.shape[0] !== batch || x.shape[1] !== model.spec.input) {
-      throw new ShapeError(`batch must have shape [${batch}, ${model.spec.input}], got [${x.shape.join(", ")}]`);
-    }
-    const xv = be.hostView?.(prog.x);
-    if (xv) copyInto(x, xv);
-    else be.write(prog.x, toTensor(x).data);
+    checkBatch(batch, this.batch, model.spec.input, prog.classes);
+    uploadBatch(prog, batch);
     if (!be.allFinite(prog.x)) throw new NonFiniteError(this.count, "the input batch", this.state());
-    const sums = prog.forward(key);
-    const metrics = {
-      loss: (sums.reconstruction + model.spec.beta * sums.kl) / batch,
-      reconstruction: sums.reconstruction / batch,
-      kl: sums.kl / batch,
-    };
+    const pass = forwardPass(prog, this.objective, key, this.count);
+    const metrics: StepMetrics = { loss: pass.value, reconstruction: pass.terms.reconstruction!, kl: pass.terms.kl!, terms: pass.terms };
     if (!Number.isFinite(metrics.loss)) throw new NonFiniteError(this.count, `the loss (${metrics.loss})`, this.state());
-    prog.backward();
+    pass.backward();
     const t = this.transform;
     if (t.applyFused) {
       // One pass: the new slots go to the spare set, params are updated in place (their old

@@ -40,7 +40,7 @@ describe("latent train --normalize band on SAT-6", () => {
     const expected = fitBandNormalization(ds.right.train, 4);
     const file = modelFile(model);
     expect(file.normalization).toMatchObject({ pixels: "uint8", imageShape: [28, 28, 4], method: "band", percentiles: [1, 99] });
-    expect(normalizationFromJson(file.normalization, model)).toEqual(expected);
+    expect(normalizationFromJson(file.normalization, model)).toEqual(E.right(expected));
     // fitted on train only: the test split's own percentiles differ for these patches
     expect(fitBandNormalization(ds.right.test, 4)).not.toEqual(expected);
     for (const name of ["best", "checkpoint"]) expect(modelFile(join(out, `${name}.safetensors`)).normalization).toEqual(file.normalization);
@@ -66,7 +66,9 @@ describe("latent train --normalize band on SAT-6", () => {
     const file = modelFile(model);
     const ds = await loadDataset(`sat6:${join(process.cwd(), "test/fixtures/sat6")}`)();
     if (E.isLeft(ds)) throw ds.left;
-    const x = gather(ds.right.test, 3136, Array.from({ length: 8 }, (_, i) => i), normalizationFromJson(file.normalization, model));
+    const norm = normalizationFromJson(file.normalization, model);
+    if (E.isLeft(norm)) throw norm.left;
+    const x = gather(ds.right.test, 3136, Array.from({ length: 8 }, (_, i) => i), norm.right);
     const rec = file.model.reconstruct(file.params, x);
     let sq = 0;
     for (let i = 0; i < x.data.length; i++) sq += (x.data[i]! - rec.data[i]!) ** 2;

@@ -5,7 +5,10 @@
 import * as fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { gather, gatherInto, splitBatches, type Split } from "../../src/data/dataset.js";
+import * as E from "fp-ts/lib/Either.js";
 import { DataError } from "../../src/data/errors.js";
+import { ConfigError } from "../../src/nn/layer.js";
+import { ShapeError } from "../../src/tensor/tensor.js";
 import {
   bandHistograms, bandWidth, denormalizeForDisplay, fitBandNormalization, GLOBAL, normalizationFromJson, normalizationTable,
   normalizationToJson, percentileRanks, type Normalization,
@@ -79,10 +82,12 @@ describe("fitBandNormalization", () => {
 
   it("an empty split fits the full range; float pixels and bad percentiles are refused", () => {
     expect(fitBandNormalization({ pixels: new Uint8Array(0) }, 3)).toMatchObject({ low: [0, 0, 0], high: [255, 255, 255] });
-    expect(() => fitBandNormalization({ pixels: new Float32Array(4) }, 4)).toThrow(DataError);
-    expect(() => fitBandNormalization({ pixels: new Uint8Array(4) }, 4, [99, 1])).toThrow(/percentiles/);
+    expect(() => fitBandNormalization({ pixels: new Float32Array(4) }, 4)).toThrow(ConfigError);
+    expect(() => fitBandNormalization({ pixels: new Uint8Array(4) }, 4, [99, 1])).toThrow(ConfigError);
     expect(() => fitBandNormalization({ pixels: new Uint8Array(4) }, 4, [-1, 50])).toThrow(/percentiles/);
+    expect(() => fitBandNormalization({ pixels: new Uint8Array(5) }, 4)).toThrow(ShapeError);
     expect(() => fitBandNormalization({ pixels: new Uint8Array(5) }, 4)).toThrow(/whole number/);
+    expect(() => fitBandNormalization({ pixels: new Uint8Array(4) }, 0)).toThrow(ConfigError);
   });
 
   it("ranks are exact integers for integer percentiles, even for counts where floating point would round", () => {
@@ -163,14 +168,14 @@ describe("normalization metadata", () => {
   it("round-trips through JSON; global keeps the form every earlier file has", () => {
     const norm = fitBandNormalization({ pixels: Uint8Array.from({ length: 400 }, (_, i) => (i * 13) % 251) }, 4);
     const json = normalizationToJson(norm, "uint8", [10, 10, 4]);
-    expect(normalizationFromJson(JSON.parse(JSON.stringify(json)), "m")).toEqual(norm);
+    expect(normalizationFromJson(JSON.parse(JSON.stringify(json)), "m")).toEqual(E.right(norm));
     expect(normalizationToJson(GLOBAL, "uint8", [28, 28, 1])).toEqual({ pixels: "uint8", scale: 1 / 255, imageShape: [28, 28, 1] });
     expect(normalizationToJson(GLOBAL, "float32", [28, 28, 1])).toEqual({ pixels: "float32", scale: 1, imageShape: [28, 28, 1] });
   });
 
   it("reads files without a method (all earlier files) and without normalization as global", () => {
     for (const old of [undefined, null, {}, { scale: 1 / 255 }, { pixels: "uint8", scale: 1 / 255, imageShape: [28, 28, 1] }, { method: "global" }]) {
-      expect(normalizationFromJson(old, "m")).toEqual(GLOBAL);
+      expect(normalizationFromJson(old, "m")).toEqual(E.right(GLOBAL));
     }
   });
 
@@ -185,14 +190,16 @@ describe("normalization metadata", () => {
       [{ ...good, percentiles: [99, 1] }, /percentiles/],
       [{ ...good, percentiles: "1-99" }, /percentiles/],
     ];
-    for (const [json, message] of bad) {
-      let error: unknown;
-      try { normalizationFromJson(json, "model.safetensors"); } catch (e) { error = e; }
-      expect(error).toBeInstanceOf(DataError);
-      expect((error as Error).message).toMatch(/^model\.safetensors: normalization metadata: /);
-      expect((error as Error).message).toMatch(message);
+    const notObjects: [unknown, RegExp][] = [[42, /expected a JSON object, found 42/], [[1, 2], /expected a JSON object, found \[1,2\]/],
+      ["band", /expected a JSON object, found "band"/]];
+    for (const [json, message] of [...bad, ...notObjects]) {
+      const r = normalizationFromJson(json, "model.safetensors");
+      if (E.isRight(r)) throw new Error(`expected a Left for ${JSON.stringify(json)}`);
+      expect(r.left).toBeInstanceOf(DataError);
+      expect(r.left.message).toMatch(/^model\.safetensors: normalization metadata: /);
+      expect(r.left.message).toMatch(message);
     }
-    const norm: Normalization = normalizationFromJson(good, "m");
-    expect(norm).toEqual(good);
+    const norm = normalizationFromJson(good, "m");
+    expect(norm).toEqual(E.right(good as Normalization));
   });
 });

@@ -269,9 +269,23 @@ describe("row parsing and line splitting", () => {
   });
 
   it("parseAnnotations reads both layouts", () => {
-    expect(parseAnnotations("a\nb\nc\nd\ne\nf\n", "n")).toEqual(["a", "b", "c", "d", "e", "f"]);
-    expect(parseAnnotations(readFileSync(join(FIXTURES, "sat6annotations.csv"), "utf8"), "n")).toEqual(SAT6_CLASSES);
-    expect(() => parseAnnotations("a\n\nb", "n")).toThrow(/n, line 2: blank line/);
+    expect(right(parseAnnotations("a\nb\nc\nd\ne\nf\n", "n"))).toEqual(["a", "b", "c", "d", "e", "f"]);
+    expect(right(parseAnnotations(readFileSync(join(FIXTURES, "sat6annotations.csv"), "utf8"), "n"))).toEqual(SAT6_CLASSES);
+  });
+
+  it("parseAnnotations returns a DataError naming the file and line, never throws", () => {
+    const k = SAT6_CLASSES.length;
+    const cases: [string, RegExp][] = [
+      ["a\n\nb", /^n, line 2: blank line among the class names$/],
+      ["a\n,1,0,0,0,0,0", /^n, line 2: empty class name$/],
+      ["a,1,0,0,0,0,2", /^n, line 1: expected a class name and a one-hot row of 6 values, found "a,1,0,0,0,0,2"$/],
+      ["a,1,0", /^n, line 1: expected "name" or "name" and 6 one-hot values, found 3 fields$/],
+      ["a\nb\nc\nd\ne\nf\ng", /^n, line 7: more than 6 class names$/],
+      ["a,1,0,0,0,0,0\nb,1,0,0,0,0,0", /^n, line 2: two class names for column 1: a and b$/],
+      ["a\nb", new RegExp(`^n: expected ${k} class names, found 2$`)],
+      ["", new RegExp(`^n: expected ${k} class names, found 0$`)],
+    ];
+    for (const [text, message] of cases) expect(left(parseAnnotations(text, "n")).message).toMatch(message);
   });
 });
 

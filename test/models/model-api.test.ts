@@ -1,7 +1,7 @@
 // The pure model functions: shapes, ranges, determinism, no mutation, typed errors.
 import { beforeAll, describe, expect, it } from "vitest";
 import { initSync } from "../../src/backend/default.js";
-import { ae, vae, fromSpec } from "../../src/models/index.js";
+import { ae, vae, fromSpec, type ModelSpec } from "../../src/models/index.js";
 import { ConfigError } from "../../src/nn/layer.js";
 import { key, uniform } from "../../src/random/index.js";
 import { tensor, zeros } from "../../src/tensor/tensor.js";
@@ -76,7 +76,7 @@ describe("model functions", () => {
     expect(() => vae.mlp({ input: 4, latent: 2, activation: "gelu" as never })).toThrow(/activation must be one of/);
     expect(() => vae.mlp({ input: 4, latent: 2, beta: -1 })).toThrow(/beta/);
     expect(() => vae.mlp({ input: 4, latent: 2, likelihood: "poisson" as never })).toThrow(/likelihood/);
-    expect(() => fromSpec({ ...model.spec, hidden: [3.5] })).toThrow(/hidden\[0\]/);
+    expect(() => fromSpec({ ...model.spec, hidden: [3.5] } as ModelSpec)).toThrow(/hidden\[0\]/);
     expect(() => model.encode({ ...params, "mu.0.bias": zeros([4]) }, x)).toThrow(/"mu.0.bias" has shape \[4\], expected \[3\]/);
   });
 });

@@ -8,7 +8,15 @@ import {
   blit, crop, drawText, encodePng, FONT_CHARACTERS, fromRgba, getPixel, glyph, hasGlyph, imageTile, line, marker,
   measureText, MISSING_GLYPH, NAN_COLOR, PALETTE, raster, rect, strokeRect, TEXT_HEIGHT, tileFromValues, VizError, type Raster,
 } from "../../src/viz/index.js";
-import { decodePng, encodePng as encodePngNode } from "../../src/viz/node/png.js";
+import * as E from "fp-ts/lib/Either.js";
+import { decodePng as decodePngEither, encodePng as encodePngNode } from "../../src/viz/node/png.js";
+
+/** decodePng's Right; fails the test on a Left. */
+function decodePng(bytes: Uint8Array) {
+  const r = decodePngEither(bytes);
+  if (E.isLeft(r)) throw r.left;
+  return r.right;
+}
 
 /** Byte-for-byte equality (vitest's deep equality is slow on large typed arrays). */
 function sameBytes(a: ArrayLike<number> & ArrayBufferView, b: ArrayLike<number> & ArrayBufferView): boolean {

@@ -1,9 +1,10 @@
 /**
  * `latent train`: trains an AE or a VAE and writes the run folder: model.safetensors,
  * checkpoint.safetensors (every --checkpoint-every epochs), best.safetensors (lowest test loss),
- * metrics.jsonl (one JSON object per epoch) and the pictures. `--resume FILE` continues a run
- * from a checkpoint bit-identically to an uninterrupted one (same parameters, optimizer state,
- * keys and data order).
+ * metrics.jsonl (one JSON object per epoch) and the pictures. `--early-stop` and `--plateau`
+ * watch the test loss (src/train/callbacks.ts). `--resume FILE` continues a run from a checkpoint
+ * bit-identically to an uninterrupted one (same parameters, optimizer state, keys, data order,
+ * and the early-stopping and plateau states, which the file's training config holds).
  */
 import { mkdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -16,13 +17,15 @@ import { describeNormalization, fitBandNormalization, GLOBAL, normalizationFromJ
 import { loadDataset } from "../../data/node/load.js";
 import { ModelFileError, modelToSafetensorsParts, type JsonObject } from "../../io/model-file.js";
 import { loadModel } from "../../io/node/model-file.js";
-import { writeFileAtomic } from "../../io/node/atomic-write.js";
+import { FileWriteError, writeFileAtomic } from "../../io/node/atomic-write.js";
 import { ae, vae, type Model } from "../../models/index.js";
 import { adam, type Optimizer } from "../../optim/index.js";
 import { foldIn, key, split, type Key } from "../../random/index.js";
-import { fit, initState, type EpochMetrics, type TrainState } from "../../train/index.js";
+import { bestModel, checkpoint, earlyStopping, fit, initState, reduceLrOnPlateau, resume as resumeFit, withValidation, type Callback,
+  type EarlyStopping, type EarlyStoppingState, type EpochMetrics, type PlateauState, type ReduceLrOnPlateau, type TrainState } from "../../train/index.js";
+import { ConfigError } from "../../nn/layer.js";
 import { int, intList, num, oneOf, parse, str, UsageError, type Options } from "../args.js";
-import { orThrow } from "../errors.js";
+import { orThrow, rightOrThrow } from "../errors.js";
 import { startThreads, type ThreadedBackend } from "../../parallel/index.js";
 import { nodeSpawn } from "../../parallel/node/spawn.js";
 import { splitRows } from "../../data/rows.js";
@@ -54,6 +57,9 @@ export const trainOptions: Options = {
   normalize: { type: "string" },
   isa: { type: "string", default: "auto" },
   threads: { type: "string" },
+  "early-stop": { type: "string" },
+  plateau: { type: "string" },
+  "plateau-factor": { type: "string" },
 };
 
 export const trainHelp = `latent train [options]
@@ -70,7 +76,7 @@ export const trainHelp = `latent train [options]
   --channels 32,64                 conv: output channels of the stride-2 convolutions (default 32,64)
   --kernel 3                       conv: odd kernel size (default 3)
   --beta 1                         weight of the KL term (beta-VAE; default 1)
-  --likelihood bernoulli|gaussian|mse  reconstruction term (default bernoulli)
+  --likelihood bernoulli|continuousBernoulli|gaussian|laplace|mse  reconstruction term (default bernoulli)
   --activation relu|leakyRelu|tanh|sigmoid|softplus|elu  hidden activation (default relu)
   --epochs 10                      train until this many epochs are done (default 10)
   --batch 128                      batch size (default 128)
@@ -79,6 +85,10 @@ export const trainHelp = `latent train [options]
   --out runs/NAME                  run folder (default runs/<model>-<data>-seed<seed>)
   --resume FILE                    continue from a checkpoint; model and training flags come from the file
   --checkpoint-every 1             write checkpoint.safetensors every N epochs (default 1)
+  --early-stop PATIENCE            stop when the test loss has not improved for PATIENCE epochs
+  --plateau PATIENCE               multiply the learning rate by --plateau-factor when the test loss has not
+                                   improved for PATIENCE epochs (Keras's ReduceLROnPlateau)
+  --plateau-factor 0.5             with --plateau: the factor, in (0, 1) (default 0.5)
   --limit N                        use at most N training samples
   --normalize band|global          uint8 pixels to [0, 1]: v / 255 in every band (global), or per band from the 1st
                                    to the 99th percentile of the training split, clipped (band); default band for
@@ -97,16 +107,40 @@ export interface TrainingConfig {
   readonly limit: number | null;
   readonly optimizer: "adam";
   readonly bestTestLoss: number | null;
+  /** --early-stop and its state after epochsDone epochs (absent in files written before it). */
+  readonly earlyStop?: { readonly patience: number; readonly state: EarlyStoppingState } | null;
+  /** --plateau, --plateau-factor and the plateau's state after epochsDone epochs. */
+  readonly plateau?: { readonly patience: number; readonly factor: number; readonly state: PlateauState } | null;
 }
 
-const modelFlags = ["data", "sat6", "model", "arch", "hidden", "latent", "channels", "kernel", "beta", "likelihood", "activation", "batch", "lr", "seed", "limit", "normalize"];
+const modelFlags = ["data", "sat6", "model", "arch", "hidden", "latent", "channels", "kernel", "beta", "likelihood", "activation", "batch", "lr", "seed", "limit", "normalize",
+  "early-stop", "plateau", "plateau-factor"];
 
 function checkTraining(t: unknown, path: string): TrainingConfig {
   const o = t as Partial<TrainingConfig> | undefined;
   const ok = o && typeof o.data === "string" && Number.isSafeInteger(o.seed) && Number.isSafeInteger(o.epochsDone)
     && Number.isSafeInteger(o.batch) && typeof o.lr === "number" && o.optimizer === "adam";
   if (!ok) throw new UsageError(`${path}: the file has no usable training config to resume from (it was not written by latent train)`);
+  try {
+    runCallbacks(o as TrainingConfig);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`${path}: the training config's ${e.message}`);
+    throw e;
+  }
   return o as TrainingConfig;
+}
+
+/** The early-stopping and plateau callbacks of a run, continuing from the states its config holds; both watch the test loss. */
+function runCallbacks(config: TrainingConfig): { early: EarlyStopping | null; plateau: ReduceLrOnPlateau | null } {
+  const e = config.earlyStop, p = config.plateau;
+  const shaped = (v: unknown, what: string) => {
+    if (v !== undefined && v !== null && (typeof v !== "object" || typeof (v as { state?: unknown }).state !== "object")) throw new ConfigError(`${what} is not a record with a state`);
+  };
+  shaped(e, "earlyStop"); shaped(p, "plateau");
+  return {
+    early: e ? earlyStopping({ monitor: "test.loss", patience: e.patience, state: e.state }) : null,
+    plateau: p ? reduceLrOnPlateau({ monitor: "test.loss", patience: p.patience, factor: p.factor, state: p.state }) : null,
+  };
 }
 
 /** The loader's spec of --data: "sat6" takes its path from --sat6 (stored absolute, for resume and eval). */
@@ -167,7 +201,7 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
     if (features(ds) !== spec.input || (spec.arch === "conv" && spec.imageShape.some((d, i) => d !== ds.imageShape[i]))) {
       throw new UsageError(`${config.data} has images of [${ds.imageShape.join(", ")}] but the model in ${resume} takes ${spec.arch === "conv" ? `[${spec.imageShape.join(", ")}]` : `${spec.input} values`}`);
     }
-    const norm = normalizationFromJson(file.normalization, resume);
+    const norm = rightOrThrow(normalizationFromJson(file.normalization, resume));
     if (norm.method === "band" && norm.low.length !== ds.imageShape[2]) {
       throw new UsageError(`${resume} normalises ${norm.low.length} bands but ${config.data} has ${ds.imageShape[2]}`);
     }
@@ -175,12 +209,19 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
   }
   {
     const kind = oneOf(values, "model", ["ae", "vae"] as const);
-    const likelihood = oneOf(values, "likelihood", ["bernoulli", "gaussian", "mse"] as const);
+    const likelihood = oneOf(values, "likelihood", ["bernoulli", "continuousBernoulli", "gaussian", "laplace", "mse"] as const);
     const activation = oneOf(values, "activation", ["relu", "leakyRelu", "tanh", "sigmoid", "softplus", "elu"] as const);
     const limit = values.limit === undefined ? null : int(values, "limit", 1);
+    if (values["plateau-factor"] !== undefined && values.plateau === undefined) throw new UsageError("--plateau-factor goes with --plateau PATIENCE");
     const config: TrainingConfig = {
       data: dataSpec(values), seed: int(values, "seed", 0), epochs, epochsDone: 0,
       batch: int(values, "batch", 1), lr: num(values, "lr", 0, Infinity, true), limit, optimizer: "adam", bestTestLoss: null,
+      earlyStop: values["early-stop"] === undefined ? null : { patience: int(values, "early-stop", 1), state: { best: null, wait: 0 } },
+      plateau: values.plateau === undefined ? null : {
+        patience: int(values, "plateau", 1),
+        factor: values["plateau-factor"] === undefined ? 0.5 : openUnit(values, "plateau-factor"),
+        state: { scale: 1, best: null, wait: 0, cooldownLeft: 0 },
+      },
     };
     const arch = oneOf(values, "arch", ["mlp", "conv"] as const);
     const conv = arch === "conv";
@@ -196,6 +237,14 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
     const norm = chooseNormalization(normalize, ds, trainingSplit(ds, limit));
     return run(model, config, null, ds, norm, values, checkpointEvery, isa, io, defaults.out);
   }
+}
+
+/** A number in (0, 1). */
+function openUnit(values: Record<string, unknown>, name: string): number {
+  const raw = String(values[name]);
+  const v = Number(raw);
+  if (raw.trim() === "" || !(v > 0 && v < 1)) throw new UsageError(`--${name} must be a number > 0 and < 1, got "${raw}"`);
+  return v;
 }
 
 async function run(model: Model, config: TrainingConfig, resumed: TrainState | null, ds: Dataset, norm: Normalization,
@@ -214,9 +263,11 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   norm: Normalization, values: Record<string, unknown>, checkpointEvery: number, io: Io, defaultOut?: string): Promise<void> {
   const d = features(ds);
   const out = str(values, "out") ?? defaultOut ?? join("runs", `${model.spec.kind}-${ds.name.replace(/[^\w.-]+/g, "_")}-seed${config.seed}`);
-  await mkdir(out, { recursive: true });
+  await mkdir(out, { recursive: true }).catch((e: unknown) => { throw new FileWriteError(out, "prepare", `cannot create the run folder: ${String(e)}`, e); });
   const [kInit, kData, kFit, kTest, kPictures] = split(key(config.seed), 5) as [Key, Key, Key, Key, Key];
-  const opt: Optimizer = adam({ learningRate: config.lr });
+  const { early, plateau } = runCallbacks(config);
+  // While the plateau's scale is 1 its schedule gives config.lr itself, bit for bit.
+  const opt: Optimizer = adam({ learningRate: plateau ? plateau.schedule(config.lr) : config.lr });
   const trainSplit = trainingSplit(ds, config.limit);
   // The test split stays uint8: it is evaluated in bounded batches on the training backend
   // (models/batched.ts), never held as one f32 tensor.
@@ -227,29 +278,37 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   const normalization: JsonObject = normalizationToJson(norm, ds.train.pixels instanceof Uint8Array ? "uint8" : "float32", ds.imageShape);
   const state0 = resumed ?? initState(model.init(kInit), opt);
   const history: EpochMetrics[] = await readHistory(join(out, "metrics.jsonl"), config.epochsDone);
-  let best = config.bestTestLoss;
   const batchesPerEpoch = Math.ceil(trainSplit.n / config.batch);
 
   const spec = model.spec;
   const shape = spec.arch === "conv" ? `conv ${spec.imageShape.join("x")}-c${spec.channels.join("-")}-${spec.hidden.join("-")}-${spec.latent}`
-    : `${spec.input}-${spec.hidden.join("-")}-${spec.latent}`;
+    : spec.arch === "mlp" ? `${spec.input}-${spec.hidden.join("-")}-${spec.latent}` : `composed ${spec.input}-${spec.latent}`;
   io.out(`training a ${spec.kind} (${shape}, ${model.layout.total} parameters) on ${ds.name}: ${trainSplit.n} train, ${ds.test.n} test samples; kernels: ${isa}, ${backend.threads} thread${backend.threads === 1 ? "" : "s"}${backend.singleThreadReason ? ` (${backend.singleThreadReason})` : ""}`);
   if (norm.method === "band") io.out(`inputs normalised ${describeNormalization(norm)}`);
   const bar = progress(config.epochs, io.tty, io.out);
-  // A model file is encoded once per content (optimizer step count, epochs done, best loss),
-  // as pieces that are views of the state's own arrays (no file-sized buffer), then written
+  // The lowest test loss so far, and best.safetensors written whenever it falls.
+  const best = bestModel({ monitor: "test.loss", best: config.bestTestLoss, save: (name, s, info) => save(`${name}.safetensors`, s, info.epoch) });
+  // The training config a file stores: what resuming needs, with the callbacks' states as they are now.
+  const training = (epochsDone: number): TrainingConfig => ({
+    ...config, epochsDone, bestTestLoss: best.best,
+    earlyStop: early && config.earlyStop ? { patience: config.earlyStop.patience, state: early.state } : null,
+    plateau: plateau && config.plateau ? { patience: config.plateau.patience, factor: config.plateau.factor, state: plateau.state } : null,
+  });
+  // A model file is encoded once per content (optimizer step count and training config), as
+  // pieces that are views of the state's own arrays (no file-sized buffer), then written
   // atomically: the write reads the file back in chunks and checks it holds exactly those
   // bytes. At the end of a run best, checkpoint and model hold the same state.
   let encoded: { readonly key: string; readonly parts: readonly Uint8Array[] } | null = null;
   const save = async (file: string, s: TrainState, epochsDone: number): Promise<void> => {
     const path = join(out, file);
-    const key = `${s.opt.count}|${epochsDone}|${best}`;
+    const stored = training(epochsDone);
+    const key = `${s.opt.count}|${JSON.stringify(stored)}`;
     if (encoded?.key !== key) {
       encoded = null;
       try {
         const { parts } = modelToSafetensorsParts({
           spec: model.spec, params: s.params, normalization, optState: s.opt, transform: opt.transform.name,
-          training: { ...config, epochsDone, bestTestLoss: best } as unknown as JsonObject,
+          training: stored as unknown as JsonObject,
         });
         encoded = { key, parts };
       } catch (e) {
@@ -259,27 +318,49 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
     await writeFileAtomic(path, encoded.parts);
   };
   let epochStart = 0;
+  let scale = plateau?.scale ?? 1;
+  // In order: the epoch's line and metrics.jsonl, then the callbacks whose states the files
+  // store, then the files (so a file saved after epoch e holds the states after epoch e).
+  const callbacks: Callback[] = [
+    {
+      onEpoch: async (m) => {
+        bar.endEpoch(m);
+        history.push(m);
+        await writeFileAtomic(join(out, "metrics.jsonl"), new TextEncoder().encode(history.map(metricsLine).join("")));
+      },
+    },
+    ...(early ? [early] : []),
+    ...(plateau ? [plateau, {
+      onEpoch: () => {
+        if (plateau.scale === scale) return;
+        scale = plateau.scale;
+        io.out(`learning rate reduced to ${+(config.lr * scale).toPrecision(4)}: the test loss has not improved for ${config.plateau!.patience} epoch${config.plateau!.patience === 1 ? "" : "s"}`);
+      },
+    }] : []),
+    best,
+    checkpoint({ every: checkpointEvery, epochs: config.epochs, save: (name, s, info) => save(`${name}.safetensors`, s, info.epoch) }),
+  ];
   // fit copies each batch into the kernels before it asks for the next, so one buffer per batch size serves the run.
   const trainBatches = splitBatches(trainSplit, d, { batchSize: config.batch, key: kData, normalization: norm, reuseBuffers: true });
   const result = await fit(model, opt, {
-    state: state0, epochs: config.epochs, startEpoch: config.epochsDone, key: kFit, backend,
-    data: (epoch) => { bar.startEpoch(epoch, batchesPerEpoch); epochStart = performance.now(); return trainBatches(epoch); },
-    onBatch: (info) => bar.batch(info, ((info.batch + 1) * config.batch) / Math.max((performance.now() - epochStart) / 1000, 1e-9)),
-    onEpoch: async (trained, sync) => {
-      const s = sync();
-      // The test loss as fit's `validation` computes it (model.loss with the key foldIn(kTest, e)
-      // for the 0-based epoch e), but read from the uint8 split in bounded batches.
-      const m: EpochMetrics = { ...trained, test: evaluateLoss(model, s.params, testRows, foldIn(kTest, trained.epoch - 1), ev) };
-      bar.endEpoch(m);
-      history.push(m);
-      await writeFileAtomic(join(out, "metrics.jsonl"), new TextEncoder().encode(history.map(metricsLine).join("")));
-      if (m.test && (best === null || m.test.loss < best)) { best = m.test.loss; await save("best.safetensors", s, m.epoch); }
-      if (m.epoch % checkpointEvery === 0 || m.epoch === config.epochs) await save("checkpoint.safetensors", s, m.epoch);
-      if (m.epoch < config.epochs) encoded = null; // not kept through the next epoch
+    ...resumeFit({ state: state0, key: kFit, epochsDone: config.epochsDone, epochs: config.epochs, stepsPerEpoch: batchesPerEpoch }),
+    backend,
+    data: (epoch) => {
+      encoded = null; // an encoded file is not kept through the next epoch
+      bar.startEpoch(epoch, batchesPerEpoch); epochStart = performance.now(); return trainBatches(epoch);
     },
+    onBatch: (info) => bar.batch(info, ((info.batch + 1) * config.batch) / Math.max((performance.now() - epochStart) / 1000, 1e-9)),
+    // The test loss as fit's `validation` computes it (model.loss with the key foldIn(kTest, e)
+    // for the 0-based epoch e), but read from the uint8 split in bounded batches.
+    callbacks: [withValidation((params, e) => evaluateLoss(model, params, testRows, foldIn(kTest, e), ev), callbacks)],
   });
   bar.stop();
-  await save("model.safetensors", result.state, config.epochs);
+  const done = result.history.at(-1)?.epoch ?? config.epochsDone;
+  if (result.stopped !== null) {
+    io.out(`stopped early after epoch ${done} of ${config.epochs}: ${result.stopped}`);
+    if (done % checkpointEvery !== 0) await save("checkpoint.safetensors", result.state, done);
+  }
+  await save("model.safetensors", result.state, done);
   encoded = null;
   const pictures = await writePictures(out, model, result.state.params, ds, history, kPictures, norm, ev);
   io.out(`wrote ${join(out, "model.safetensors")}, metrics.jsonl, ${pictures.join(", ")}`);

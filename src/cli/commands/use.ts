@@ -18,9 +18,10 @@ import { key, split, type Key } from "../../random/index.js";
 import { writeFileAtomic } from "../../io/node/atomic-write.js";
 import { writePng } from "../../viz/node/png.js";
 import { int, oneOf, parse, str, UsageError, type Options } from "../args.js";
-import { orThrow } from "../errors.js";
+import { orThrow, rightOrThrow } from "../errors.js";
 import { splitRows } from "../../data/rows.js";
-import { encodeRows, evaluateLoss, forEachReconstruction } from "../../models/batched.js";
+import { encodeRows } from "../../models/batched.js";
+import { evaluateModel } from "../../models/metrics.js";
 import type { Io } from "../io.js";
 import { interpolationPicture, reconstructionPicture, samplePicture } from "../pictures.js";
 import { dataSpec } from "./train.js";
@@ -39,7 +40,7 @@ async function open(values: Record<string, unknown>, needData: boolean, needTrai
   if (!path) throw new UsageError("--model FILE is required (a model.safetensors written by latent train)");
   await init({ isa: oneOf(values, "isa", ["auto", "relaxed", "simd", "scalar"] as const) });
   const file = await orThrow(loadModel(path));
-  const norm = normalizationFromJson(file.normalization, path);
+  const norm = rightOrThrow(normalizationFromJson(file.normalization, path));
   const keys = split(key(int(values, "seed", 0)), 4);
   if (!needData) return { file, ds: null, keys, norm };
   const trainedOn = (file.training as { data?: unknown } | undefined)?.data;
@@ -68,29 +69,13 @@ const evalCmd: Command = async (argv, io) => {
   const { values } = parse(argv, withData);
   if (values.help) return help(io, "latent eval --model FILE [--data mnist|fashion-mnist|DIR] [--seed 1]\n  Prints one JSON object: the test loss (reconstruction, kl, total; nats per sample), the reconstruction MSE\n  (mean over pixels at z = mean, on the model's normalised [0, 1] inputs) and the active latent units (variance over the data of the code mean > 0.01).");
   const { file, ds, keys, norm } = await open(values, true);
-  const d = features(ds!);
-  const x = splitRows(ds!.test, d, norm);
-  const loss = evaluateLoss(file.model, file.params, x, keys[0]!);
-  // One pass for the reconstruction error and the codes: sums in float64, in pixel order.
-  const L = file.spec.latent, n = x.n;
-  const codes = new Float32Array(n * L);
-  let sq = 0;
-  forEachReconstruction(file.model, file.params, x, (b) => {
-    const input = b.input!, rec = b.reconstruction!;
-    for (let i = 0; i < input.length; i++) sq += (input[i]! - rec[i]!) ** 2;
-    codes.set(b.mean, b.start * L);
-  }, { inputs: true });
-  const variances = Array.from({ length: L }, (_, j) => {
-    let m = 0, v = 0;
-    for (let i = 0; i < n; i++) m += codes[i * L + j]! / n;
-    for (let i = 0; i < n; i++) v += (codes[i * L + j]! - m) ** 2 / Math.max(n - 1, 1);
-    return v;
-  });
+  const x = splitRows(ds!.test, features(ds!), norm);
+  const r = evaluateModel(file.model, file.params, x, keys[0]!);
   io.out(JSON.stringify({
-    model: str(values, "model"), data: ds!.name, samples: n,
-    test: { loss: loss.loss, reconstruction: loss.reconstruction, kl: loss.kl, units: "nats per sample" },
-    reconstruction_mse: n * d ? sq / (n * d) : 0,
-    active_units: variances.filter((v) => v > 0.01).length, latent: L,
+    model: str(values, "model"), data: ds!.name, samples: r.samples,
+    test: { loss: r.loss.loss, reconstruction: r.loss.reconstruction, kl: r.loss.kl, units: "nats per sample" },
+    reconstruction_mse: r.reconstructionMse,
+    active_units: r.activeUnits, latent: r.latent,
   }));
 };
 
@@ -101,7 +86,7 @@ const sampleCmd: Command = async (argv, io) => {
   if (file.spec.kind !== "vae") throw new UsageError(`${str(values, "model")} is an autoencoder: it has no prior to sample from (train a vae)`);
   const shape = imageShapeOf(file);
   const out = str(values, "out")!;
-  writePng(out, samplePicture(file.model, file.params, shape, keys[1]!, int(values, "n", 1, 10_000), norm));
+  await writePng(out, samplePicture(file.model, file.params, shape, keys[1]!, int(values, "n", 1, 10_000), norm));
   io.out(`wrote ${out}`);
 };
 
@@ -110,7 +95,7 @@ const reconstructCmd: Command = async (argv, io) => {
   if (values.help) return help(io, "latent reconstruct --model FILE [--data ...] [--n 20] [--seed 1] [--out reconstructions.png]\n  Random test images (upper rows) above their reconstructions at z = mean.");
   const { file, ds, keys, norm } = await open(values, true);
   const out = str(values, "out")!;
-  writePng(out, reconstructionPicture(file.model, file.params, ds!, keys[0]!, int(values, "n", 1, 10_000), "test images (top) and reconstructions", "truecolor", norm));
+  await writePng(out, reconstructionPicture(file.model, file.params, ds!, keys[0]!, int(values, "n", 1, 10_000), "test images (top) and reconstructions", "truecolor", norm));
   io.out(`wrote ${out}`);
 };
 
@@ -146,7 +131,7 @@ const interpolateCmd: Command = async (argv, io) => {
   const mode = oneOf(values, "mode", ["linear", "spherical"] as const);
   const { file, ds, keys, norm } = await open(values, true);
   const out = str(values, "out")!;
-  writePng(out, interpolationPicture(file.model, file.params, ds!, keys[2]!, int(values, "pairs", 1, 100), int(values, "steps", 2, 100), mode === "spherical", norm));
+  await writePng(out, interpolationPicture(file.model, file.params, ds!, keys[2]!, int(values, "pairs", 1, 100), int(values, "steps", 2, 100), mode === "spherical", norm));
   io.out(`wrote ${out}`);
 };
 

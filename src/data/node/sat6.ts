@@ -169,7 +169,9 @@ export function loadSat6Csv(dir: string, o: Sat6Options = {}): TE.TaskEither<Dat
     if (files.annotations) {
       const s = await stat(files.annotations);
       if (s.size > MAX_ANNOTATION_BYTES) throw new DataError(files.annotations, `file is ${s.size} bytes, more than ${MAX_ANNOTATION_BYTES} for 6 class names`);
-      classNames = parseAnnotations(await readFile(files.annotations, "utf8"), files.annotations);
+      const names = parseAnnotations(await readFile(files.annotations, "utf8"), files.annotations);
+      if (E.isLeft(names)) throw names.left;
+      classNames = names.right;
     }
     // One after the other (parsing is CPU-bound anyway), the small test split first so that its errors come early.
     const test = await readCsvSplit(files.test, o.limit, hwm);

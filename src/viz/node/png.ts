@@ -2,9 +2,17 @@
  * PNG files from Node, through pngjs: writePng(path, raster), encodePng(raster) -> Buffer,
  * and decodePng / readPng back to a Raster. Node only (pngjs uses Node's zlib and Buffer);
  * the runtime-neutral encoder is encodePng in ../png.ts.
+ *
+ * Errors: encodePng and writePng throw VizError for a raster that cannot be drawn; writePng
+ * writes atomically (writeFileAtomic) and rejects with FileWriteError when the write fails.
+ * decodePng and readPng read bytes from outside, so they return Either<DataError, Raster>, the
+ * class of every PNG-reading edge (as readPngHeader and the PNG folder loader).
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import * as E from "fp-ts/lib/Either.js";
 import { PNG } from "pngjs";
+import { DataError } from "../../data/errors.js";
+import { writeFileAtomic } from "../../io/node/atomic-write.js";
 import { fromRgba, VizError, type Raster } from "../raster.js";
 
 /** The PNG file of a raster (8-bit RGBA), encoded by pngjs. */
@@ -17,17 +25,32 @@ export function encodePng(r: Raster): Buffer {
   return PNG.sync.write(png, { colorType: 6 });
 }
 
-/** Writes the raster as a PNG file. */
-export function writePng(path: string, r: Raster): void {
-  writeFileSync(path, encodePng(r));
+/** Writes the raster as a PNG file, atomically: the file is the whole new picture or what was there before. */
+export async function writePng(path: string, r: Raster): Promise<void> {
+  await writeFileAtomic(path, encodePng(r));
 }
 
-/** A raster from the bytes of a PNG file (any colour type pngjs reads; returned as RGBA). */
-export function decodePng(bytes: Uint8Array): Raster {
-  const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
-  return fromRgba(png.width, png.height, new Uint8ClampedArray(png.data));
+/**
+ * A raster from the bytes of a PNG file (any colour type pngjs reads; returned as RGBA).
+ * `where` names the bytes in errors (e.g. the file's path).
+ */
+export function decodePng(bytes: Uint8Array, where = "PNG data"): E.Either<DataError, Raster> {
+  let png: { width: number; height: number; data: Uint8Array };
+  try {
+    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
+  } catch (e) {
+    return E.left(new DataError(where, `cannot decode the PNG (${bytes.length} bytes): ${e instanceof Error ? e.message : String(e)}`));
+  }
+  return E.right(fromRgba(png.width, png.height, new Uint8ClampedArray(png.data)));
 }
 
-export function readPng(path: string): Raster {
-  return decodePng(readFileSync(path));
+/** The raster of the PNG file at `path`; Left: a DataError naming the path. */
+export function readPng(path: string): E.Either<DataError, Raster> {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    return E.left(new DataError(path, `cannot read: ${String(e)}`));
+  }
+  return decodePng(bytes, path);
 }

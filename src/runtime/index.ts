@@ -1,0 +1,1 @@
+export { createRuntime, createRuntimeSync, instantiateAgain, type Runtime } from "./runtime.js";
