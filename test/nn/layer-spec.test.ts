@@ -94,7 +94,7 @@ describe("toSpec / layerFromSpec", () => {
     kernel[0] = 1;
     const spec = conv.toSpec() as Extract<LayerSpec, { type: "conv2d" }>;
     expect(spec.kernel).toEqual([3, 3]);
-    (spec.input as number[])[0] = 99;
+    (spec.input as unknown as number[])[0] = 99;
     expect(conv.toSpec()).toEqual({ ...spec, input: [6, 6, 1] });
   });
 
