@@ -6,18 +6,7 @@
 
 // ---- f32x4 <-> f64x2 helpers (SIMD build only) ----
 
-/** Lanes 0, 1 of an f32x4 as f64x2. */
-@inline function lo64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-/** Lanes 2, 3 of an f32x4 as f64x2. */
-@inline function hi64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3));
-}
-/** Two f64x2 rounded into one f32x4 (lo gives lanes 0, 1; hi gives 2, 3). */
-@inline function to32(lo: v128, hi: v128): v128 {
-  return f32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-}
+import { lo64, hi64, to32 } from "./f64-lanes";
 /** Stores out[0..4) = beta * out + (lo, hi), in f64; out is not read when beta == 0. */
 @inline function finishCols4(out: usize, lo: v128, hi: v128, beta: f32): void {
   if (beta != 0) {

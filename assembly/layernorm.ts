@@ -7,20 +7,9 @@
 // rows in order. The SIMD build keeps the four partial sums in two f64x2 accumulators and the
 // scalar build in four f64 locals, so both builds give the same bits.
 
-// ---- f32x4 <-> f64x2 helpers (SIMD build only) ----
+import { lo64, hi64, to32 } from "./f64-lanes";
 
-/** Lanes 0, 1 of an f32x4 as f64x2. */
-@inline function lo64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-/** Lanes 2, 3 of an f32x4 as f64x2. */
-@inline function hi64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3));
-}
-/** Two f64x2 rounded into one f32x4 (lo gives lanes 0, 1; hi gives 2, 3). */
-@inline function to32(lo: v128, hi: v128): v128 {
-  return f32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-}
+// ---- f32x4 <-> f64x2 helpers (SIMD build only) ----
 /** (a[0] + b[0]) + (a[1] + b[1]): the partial sums (s0, s1) in a and (s2, s3) in b, combined. */
 @inline function combine(a: v128, b: v128): f64 {
   const s = f64x2.add(a, b);

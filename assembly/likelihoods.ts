@@ -7,12 +7,7 @@
 // the forward sum is NaN anyway); gradients select +-c or 0 instead of multiplying by the sign,
 // so an infinite c gives 0, not NaN, where the sign is 0.
 
-@inline function lo64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-@inline function hi64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3));
-}
+import { lo64, hi64 } from "./f64-lanes";
 /** Per lane: c where a > b, -c where a < b, else 0 (bit for bit the scalar signedC). */
 @inline function signedC4(a: v128, b: v128, c: v128): v128 {
   return v128.or(v128.and(f32x4.gt(a, b), c), v128.and(f32x4.lt(a, b), f32x4.neg(c)));

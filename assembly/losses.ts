@@ -10,14 +10,9 @@
 // in f64 with f64 libm (expm1 keeps the KL exact near lv = 0) and round once to f32, in one
 // scalar loop shared by both builds.
 
+import { lo64, hi64 } from "./f64-lanes";
 import { expNegF32, expNegF32x4, log1pUnitF32, log1pUnitF32x4 } from "./simd-math";
 
-@inline function lo64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-@inline function hi64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 2, 3));
-}
 @inline function hsum(a: v128): f64 {
   return f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
 }

@@ -94,11 +94,20 @@ export function percentileRanks(count: number, percentiles: readonly [number, nu
   return [Math.floor((pl * (count - 1)) / 100), Math.ceil((ph * (count - 1)) / 100)];
 }
 
+/** A value as JSON text for messages; values JSON cannot hold (BigInt, cycles) as String(value). */
+function shown(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
 /** What is wrong with a percentile pair, or null when it is [low, high] with 0 <= low <= high <= 100. */
 function percentilesProblem(p: unknown): string | null {
   const ok = Array.isArray(p) && p.length === 2 && p.every((v) => typeof v === "number" && Number.isFinite(v) && v >= 0 && v <= 100)
     && (p[0] as number) <= (p[1] as number);
-  return ok ? null : `percentiles must be [low, high] with 0 <= low <= high <= 100, got ${JSON.stringify(p)}`;
+  return ok ? null : `percentiles must be [low, high] with 0 <= low <= high <= 100, got ${shown(p)}`;
 }
 
 /**
@@ -198,21 +207,21 @@ export function normalizationToJson(norm: Normalization, pixels: "uint8" | "floa
 export function normalizationFromJson(json: unknown, where: string): E.Either<DataError, Normalization> {
   const bad = (why: string) => E.left(new DataError(where, `normalization metadata: ${why}`));
   if (json === undefined || json === null) return E.right(GLOBAL);
-  if (typeof json !== "object" || Array.isArray(json)) return bad(`expected a JSON object, found ${JSON.stringify(json)}`);
+  if (typeof json !== "object" || Array.isArray(json)) return bad(`expected a JSON object, found ${shown(json)}`);
   const o = json as Record<string, unknown>;
   if (o.method === undefined || o.method === "global") return E.right(GLOBAL);
-  if (o.method !== "band") return bad(`method ${JSON.stringify(o.method)} is not known (expected "global" or "band")`);
+  if (o.method !== "band") return bad(`method ${shown(o.method)} is not known (expected "global" or "band")`);
   const isBands = (v: unknown): v is number[] =>
     Array.isArray(v) && v.length > 0 && v.every((x) => Number.isInteger(x) && x >= 0 && x <= 255);
   for (const field of ["low", "high"] as const) {
-    if (!isBands(o[field])) return bad(`${field} must be a non-empty list of integers in [0, 255], got ${JSON.stringify(o[field])}`);
+    if (!isBands(o[field])) return bad(`${field} must be a non-empty list of integers in [0, 255], got ${shown(o[field])}`);
   }
   const low = o.low as number[], high = o.high as number[];
   if (low.length !== high.length) return bad(`low has ${low.length} bands but high has ${high.length}`);
   const b = low.findIndex((l, i) => l > high[i]!);
   if (b >= 0) return bad(`band ${b} has low ${low[b]} above high ${high[b]}`);
   const p = o.percentiles;
-  if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => typeof v === "number")) return bad(`percentiles must be [low, high], got ${JSON.stringify(p)}`);
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((v) => typeof v === "number")) return bad(`percentiles must be [low, high], got ${shown(p)}`);
   const problem = percentilesProblem(p);
   if (problem !== null) return bad(problem);
   return E.right({ method: "band", percentiles: [p[0] as number, p[1] as number], low, high });

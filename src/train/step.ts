@@ -17,6 +17,7 @@ import type { Params } from "../nn/params.js";
 import { checkObjective, type Objective } from "../objectives/objective.js";
 import type { Optimizer } from "../optim/optimizer.js";
 import type { Key } from "../random/index.js";
+import { Keeper } from "./keeper.js";
 import { Trainer, type StepMetrics, type TrainState } from "./trainer.js";
 
 export interface StepFn {
@@ -33,49 +34,19 @@ export interface StepOptions {
   readonly backend?: Backend<Buffer>;
 }
 
-interface Holder { trainer: Trainer<Buffer> | null }
-
-/**
- * The finalizer's callback, made here so that it holds the holder and nothing of the function's
- * scope (a closure made inside it would keep the function alive, and it would never be collected).
- */
-function releaser(holder: Holder): () => void {
-  return () => release(holder);
-}
-
-function release(holder: Holder): void {
-  holder.trainer?.dispose();
-  holder.trainer = null;
-}
-
 export function step(model: Model, optimizer: Optimizer, options: StepOptions = {}): StepFn {
   const objective = options.objective === undefined ? undefined : checkObjective(options.objective, model.spec.kind);
-  const holder: Holder = { trainer: null };
-  const token = {};
-  let registeredOn: Backend<Buffer> | null = null;
+  const kept = new Keeper<Trainer<Buffer>>();
   const fn = ((state: TrainState, batch: Batch, key: Key) => {
     const be = options.backend ?? (defaultBackend() as unknown as Backend<Buffer>);
     const rows = batchRows(batch);
-    if (!holder.trainer || holder.trainer.be !== be) {
-      release(holder);
-      holder.trainer = new Trainer(be, model, optimizer.transform, rows, objective);
-      if (registeredOn !== be) {
-        registeredOn?.finalizer?.unregister(token);
-        be.finalizer?.register(fn, releaser(holder), token);
-        registeredOn = be;
-      }
-    }
-    const trainer = holder.trainer;
+    const trainer = kept.value?.be === be ? kept.value : kept.keep(new Trainer(be, model, optimizer.transform, rows, objective), be, fn);
     trainer.resize(rows);
     trainer.load(state);
     const metrics = trainer.run(batch, key);
     return { state: trainer.state(), metrics };
   }) as StepFn;
-  fn.dispose = () => {
-    release(holder);
-    registeredOn?.finalizer?.unregister(token);
-    registeredOn = null;
-  };
+  fn.dispose = () => kept.dispose();
   fn[Symbol.dispose] = fn.dispose;
   return fn;
 }

@@ -26,6 +26,7 @@ import type { Model } from "../models/model.js";
 import type { Program } from "../models/program.js";
 import type { Params } from "../nn/params.js";
 import { forwardPass } from "../objectives/evaluate.js";
+import { Keeper } from "./keeper.js";
 import { checkObjective, defaultObjective, type Objective } from "../objectives/objective.js";
 import type { Key } from "../random/index.js";
 
@@ -47,42 +48,19 @@ export interface BackendOption {
   readonly backend?: Backend<Buffer>;
 }
 
-/** The program a function keeps, apart from the function, so that a finalizer can free it. */
-interface Holder { program: Program<Buffer> | null }
-
-/**
- * The finalizer's callback, made here so that it holds the holder and nothing of the function's
- * scope (a closure made inside it would keep the function alive, and it would never be collected).
- */
-function releaser(holder: Holder): () => void {
-  return () => release(holder);
-}
-
-function release(holder: Holder): void {
-  holder.program?.dispose();
-  holder.program = null;
-}
-
 export function valueAndGrad(model: Model, objective?: Objective, o: BackendOption = {}): ValueAndGradFn {
   const obj = objective === undefined ? defaultObjective(model.spec) : checkObjective(objective, model.spec.kind);
-  const holder: Holder = { program: null };
-  let registeredOn: Backend<Buffer> | null = null;
-  const token = {};
+  const kept = new Keeper<Program<Buffer>>();
   const fn = ((params: Params, batch: Batch, key: Key, options: { readonly step?: number } = {}): ValueAndGrad => {
     const step = options.step ?? 0;
     if (!Number.isSafeInteger(step) || step < 0) throw new RangeError(`step must be a non-negative integer, got ${step}`);
     const be = o.backend ?? (defaultBackend() as unknown as Backend<Buffer>);
     const rows = batchRows(batch);
-    let prog = holder.program;
+    let prog = kept.value;
     if (!prog || prog.be !== be || prog.batch !== rows) {
-      release(holder);
+      kept.dispose();
       checkBatch(batch, rows, model.spec.input, model.arch.classes);
-      prog = holder.program = model.program(be, rows, { samples: obj.samples, separateInput: obj.corrupt !== null });
-      if (registeredOn !== be) {
-        registeredOn?.finalizer?.unregister(token);
-        be.finalizer?.register(fn, releaser(holder), token);
-        registeredOn = be;
-      }
+      prog = kept.keep(model.program(be, rows, { samples: obj.samples, separateInput: obj.corrupt !== null }), be, fn);
     }
     checkBatch(batch, rows, model.spec.input, prog.classes);
     const { layout } = model;
@@ -96,11 +74,7 @@ export function valueAndGrad(model: Model, objective?: Objective, o: BackendOpti
     const grads = layout.unflatten(be.hostView?.(prog.grads) ?? be.read(prog.grads));
     return Object.freeze({ value: pass.value, terms: pass.terms, grads });
   }) as ValueAndGradFn;
-  fn.dispose = () => {
-    release(holder);
-    registeredOn?.finalizer?.unregister(token);
-    registeredOn = null;
-  };
+  fn.dispose = () => kept.dispose();
   fn[Symbol.dispose] = fn.dispose;
   return fn;
 }
