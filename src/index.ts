@@ -11,7 +11,7 @@
  */
 export { init, initSync, defaultBackend, NotInitialisedError } from "./backend/default.js";
 export { defaultRuntime } from "./backend/default.js";
-export { createRuntime, createRuntimeSync, type Runtime } from "./runtime/index.js";
+export { createRuntime, createRuntimeSync, loadRuntime, loadRuntimeSync, type Runtime } from "./runtime/index.js";
 export { simdSupported, relaxedSimdSupported, KernelLoadError, type Isa, type KernelModule } from "./kernels/module.js";
 export * as random from "./random/index.js";
 export * as models from "./models/index.js";
@@ -31,3 +31,4 @@ export type { Backend } from "./backend/backend.js";
 export { ReferenceBackend } from "./backend/reference.js";
 export { WasmBackend } from "./backend/wasm.js";
 export { ConfigError } from "./nn/layer.js";
+export { ArenaError } from "./kernels/arena.js";

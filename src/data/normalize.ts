@@ -138,16 +138,13 @@ export function bandWidth(norm: Extract<Normalization, { method: "band" }>, b: n
   return Math.max(norm.high[b]! - norm.low[b]!, 1);
 }
 
-const tables = new WeakMap<Normalization, Float32Array>();
-
 /**
  * The input value of every uint8 value in every band: entry [v * c + b] for band b of c
  * (c = 1 for global). Global entries are v * (1 / 255) rounded to f32, as the per-batch scaling
- * always computed them.
+ * always computed them. Made on each call (256 values a band: far less than a batch's pixels).
  */
 export function normalizationTable(norm: Normalization): Float32Array {
-  let t = tables.get(norm);
-  if (t) return t;
+  let t: Float32Array;
   if (norm.method === "global") {
     t = new Float32Array(256);
     const scale = 1 / 255;
@@ -160,7 +157,6 @@ export function normalizationTable(norm: Normalization): Float32Array {
       for (let v = 0; v < 256; v++) t[v * c + b] = Math.min(1, Math.max(0, (v - lo) / w));
     }
   }
-  tables.set(norm, t);
   return t;
 }
 

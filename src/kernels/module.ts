@@ -4,7 +4,9 @@
  * else the SIMD build where it validates SIMD, else the scalar build. `init()` compiles the
  * embedded bytes; `initSync(module)` takes a precompiled `WebAssembly.Module` (Cloudflare
  * workerd and strict CSP forbid compiling bytes at run time) or bytes. Loading is an edge, so
- * it is typed with fp-ts; the two conveniences throw.
+ * everything here returns Either / TaskEither; src/runtime/runtime.ts builds runtimes on it
+ * (loadRuntime, loadRuntimeSync), and init, initSync, createRuntime and createRuntimeSync are
+ * the conveniences that throw the KernelLoadError.
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";

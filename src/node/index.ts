@@ -4,4 +4,5 @@
  */
 export { nodeSpawn } from "../parallel/node/spawn.js";
 export { saveModel, loadModel } from "../io/node/model-file.js";
+export { writeFileAtomic, FileWriteError } from "../io/node/atomic-write.js";
 export { loadDataset, type LoadDatasetOptions } from "../data/node/load.js";

@@ -1,1 +1,1 @@
-export { createRuntime, createRuntimeSync, instantiateAgain, type Runtime } from "./runtime.js";
+export { createRuntime, createRuntimeSync, instantiateAgain, loadRuntime, loadRuntimeSync, type Runtime } from "./runtime.js";

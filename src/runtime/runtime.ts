@@ -15,6 +15,8 @@
  *   const step = train.step(model, opt, { backend: rt.backend });
  */
 import * as E from "fp-ts/lib/Either.js";
+import * as TE from "fp-ts/lib/TaskEither.js";
+import { pipe } from "fp-ts/lib/function.js";
 import { WasmBackend } from "../backend/wasm.js";
 import { chooseIsa, embeddedBytes, fromInstance, instantiateSync, KernelLoadError, type KernelModule,
   type LoadOptions } from "../kernels/module.js";
@@ -32,20 +34,20 @@ function runtimeOf(loaded: KernelModule, wasmModule: WebAssembly.Module): Runtim
 
 /**
  * Compiles and instantiates the embedded kernel module (relaxed SIMD, else SIMD, else scalar,
- * where the runtime validates them; `options.isa` picks one) and returns its runtime. Sets no default.
+ * where the runtime validates them; `options.isa` picks one): the runtime, or the
+ * KernelLoadError that says why not. Sets no default. The edge itself, typed with fp-ts.
  */
-export async function createRuntime(options: LoadOptions = {}): Promise<Runtime> {
-  const isa = chooseIsa(options);
-  if (E.isLeft(isa)) throw isa.left;
-  let made: WebAssembly.WebAssemblyInstantiatedSource;
-  try {
-    made = await WebAssembly.instantiate(embeddedBytes(isa.right), {});
-  } catch (e) {
-    throw new KernelLoadError(`compiling the ${isa.right} kernel module failed: ${String(e)}`, e);
-  }
-  const loaded = fromInstance(isa.right, made.instance);
-  if (E.isLeft(loaded)) throw loaded.left;
-  return runtimeOf(loaded.right, made.module);
+export function loadRuntime(options: LoadOptions = {}): TE.TaskEither<KernelLoadError, Runtime> {
+  return pipe(
+    TE.fromEither(chooseIsa(options)),
+    TE.chain((isa) => pipe(
+      TE.tryCatch(
+        () => WebAssembly.instantiate(embeddedBytes(isa), {}),
+        (e) => new KernelLoadError(`compiling the ${isa} kernel module failed: ${String(e)}`, e),
+      ),
+      TE.chainEitherK((made) => pipe(fromInstance(isa, made.instance), E.map((loaded) => runtimeOf(loaded, made.module)))),
+    )),
+  );
 }
 
 /**
@@ -54,28 +56,26 @@ export async function createRuntime(options: LoadOptions = {}): Promise<Runtime>
  * ISA `options` chooses (where the runtime allows compiling them). The ISA of a given module is
  * read from the module itself. Sets no default.
  */
+export function loadRuntimeSync(source?: WebAssembly.Module | BufferSource, options: LoadOptions = {}): E.Either<KernelLoadError, Runtime> {
+  const compiled: E.Either<KernelLoadError, WebAssembly.Module> = source instanceof WebAssembly.Module ? E.right(source) : pipe(
+    source === undefined ? pipe(chooseIsa(options), E.map((isa): BufferSource => embeddedBytes(isa))) : E.right(source),
+    E.chain((bytes) => E.tryCatch(() => new WebAssembly.Module(bytes), (e) => new KernelLoadError(`instantiating the kernel module failed: ${String(e)}`, e))),
+  );
+  return pipe(compiled, E.chain((wasmModule) => pipe(instantiateSync(wasmModule), E.map((loaded) => runtimeOf(loaded, wasmModule)))));
+}
+
+/** loadRuntime, throwing its KernelLoadError. */
+export async function createRuntime(options: LoadOptions = {}): Promise<Runtime> {
+  const made = await loadRuntime(options)();
+  if (E.isLeft(made)) throw made.left;
+  return made.right;
+}
+
+/** loadRuntimeSync, throwing its KernelLoadError. */
 export function createRuntimeSync(source?: WebAssembly.Module | BufferSource, options: LoadOptions = {}): Runtime {
-  let wasmModule: WebAssembly.Module;
-  if (source instanceof WebAssembly.Module) {
-    wasmModule = source;
-  } else {
-    let bytes: BufferSource;
-    if (source === undefined) {
-      const isa = chooseIsa(options);
-      if (E.isLeft(isa)) throw isa.left;
-      bytes = embeddedBytes(isa.right);
-    } else {
-      bytes = source;
-    }
-    try {
-      wasmModule = new WebAssembly.Module(bytes);
-    } catch (e) {
-      throw new KernelLoadError(`instantiating the kernel module failed: ${String(e)}`, e);
-    }
-  }
-  const loaded = instantiateSync(wasmModule);
-  if (E.isLeft(loaded)) throw loaded.left;
-  return runtimeOf(loaded.right, wasmModule);
+  const made = loadRuntimeSync(source, options);
+  if (E.isLeft(made)) throw made.left;
+  return made.right;
 }
 
 /**

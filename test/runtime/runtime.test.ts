@@ -74,3 +74,19 @@ describe("runtimes", () => {
     expect(latent.defaultRuntime).toBe(defaultRuntime);
   });
 });
+
+describe("the runtime's Either edge", () => {
+  it("loadRuntime and loadRuntimeSync give a KernelLoadError as a Left, never a throw, and a runtime as a Right", async () => {
+    const { loadRuntime, loadRuntimeSync } = await import("../../src/runtime/index.js");
+    const { KernelLoadError } = await import("../../src/kernels/module.js");
+    const bad = loadRuntimeSync(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 99]));
+    expect(bad._tag).toBe("Left");
+    if (bad._tag === "Left") expect(bad.left).toBeInstanceOf(KernelLoadError);
+    const wrongIsa = await loadRuntime({ isa: "avx" as never })();
+    expect(wrongIsa._tag === "Left" && wrongIsa.left instanceof KernelLoadError && /isa must be/.test(wrongIsa.left.message)).toBe(true);
+    const ok = await loadRuntime({ isa: "scalar" })();
+    expect(ok._tag === "Right" && ok.right.isa === "scalar" && ok.right.backend.name === "wasm-scalar").toBe(true);
+    const again = ok._tag === "Right" ? loadRuntimeSync(ok.right.wasmModule) : null;
+    expect(again?._tag === "Right" && again.right.isa === "scalar").toBe(true);
+  });
+});
