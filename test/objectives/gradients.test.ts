@@ -8,6 +8,8 @@ import { ReferenceBackend } from "../../src/backend/reference.js";
 import { ae, vae, type Model } from "../../src/models/index.js";
 import { ActivationLayer } from "../../src/nn/activation.js";
 import { Dense } from "../../src/nn/dense.js";
+import { Dropout } from "../../src/nn/dropout.js";
+import { LayerNorm } from "../../src/nn/layer-norm.js";
 import { forwardPass } from "../../src/objectives/evaluate.js";
 import * as objectives from "../../src/objectives/objective.js";
 import type { Objective } from "../../src/objectives/objective.js";
@@ -104,6 +106,17 @@ describe("objective terms: gradients by central differences (float64)", () => {
         latent: c.latent, classes,
       });
       check(model, k === 1 ? objectives.elbo({ beta: 0.5 }) : objectives.iwae({ samples: k }), c.batch, c.seed);
+    }), { numRuns: 25 });
+  });
+
+  it("a composed model with LayerNorm and Dropout (drawing its mask from the step's key) under a composed objective", () => {
+    fc.assert(fc.property(sizes, (c) => {
+      const model = vae({
+        encoder: [new Dense(c.input, c.hidden + 1), new LayerNorm([c.hidden + 1]), new ActivationLayer("tanh", c.hidden + 1), new Dropout(c.hidden + 1, 0.4)],
+        decoder: [new Dense(c.latent, c.hidden), new Dropout(c.hidden, 0.25), new ActivationLayer("softplus", c.hidden), new Dense(c.hidden, c.input)],
+        latent: c.latent, likelihood: "laplace", obsLogvar: "learned",
+      });
+      check(model, objectives.elbo({ beta: objectives.cyclical({ period: 5 }), penalties: [objectives.l1(0.05)], corrupt: objectives.gaussianNoise(0.2) }), c.batch, c.seed, 3);
     }), { numRuns: 25 });
   });
 
