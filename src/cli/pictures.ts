@@ -23,7 +23,7 @@ import { split, type Key } from "../random/index.js";
 import { tensor, type Tensor } from "../tensor/tensor.js";
 import type { EpochMetrics } from "../train/fit.js";
 import { imageSheet, interpolationStrips, latentGridCodes, latentManifold, lerp, lossCurve, normalQuantileGrid,
-  reconstructionGrid, scatterPlot, slerp } from "../viz/figures.js";
+  reconstructionGrid, scatterPlot, slerp } from "../viz/figures/index.js";
 import type { FourBandMode, ImageShape } from "../viz/images.js";
 import { writePng } from "../viz/node/png.js";
 import { splitRows } from "../data/rows.js";

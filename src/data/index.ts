@@ -6,5 +6,6 @@ export { bandHistograms, denormalizeForDisplay, fitBandNormalization, GLOBAL, no
 export { DataError } from "./errors.js";
 export { parseIdx, encodeIdx, IDX_DTYPES, type IdxArray, type IdxDtype } from "./idx.js";
 export { readPngHeader, pngChannels, type PngHeader, type PngLimits } from "./png-header.js";
-export { SAT6_CLASSES, SAT6_IMAGE_SHAPE, parseAnnotations } from "./sat6.js";
+export { SAT6_CLASSES, SAT6_IMAGE_SHAPE } from "./sat6-format.js";
+export { parseAnnotations } from "./sat6-csv.js";
 export { parseMat } from "./mat.js";

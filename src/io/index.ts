@@ -4,9 +4,11 @@
  * here so that this module loads in any runtime.
  */
 export {
-  encodeSafetensors, decodeSafetensors, dtypeSize, dtypes, MAX_HEADER_BYTES, SafetensorsError,
+  dtypeSize, dtypes, MAX_HEADER_BYTES, SafetensorsError,
   type Dtype, type DtypeArrays, type SafeTensor, type Safetensors, type SafetensorsErrorKind, type SafetensorsErrorDetails,
-} from "./safetensors.js";
+} from "./safetensors-format.js";
+export { encodeSafetensors } from "./safetensors-write.js";
+export { decodeSafetensors } from "./safetensors-read.js";
 export {
   modelToSafetensors, modelFromSafetensors, ModelFileError, MODEL_FORMAT_VERSION, OPTIMIZER_SLOTS, metadataKeys,
   type ModelFile, type ModelFileInput, type ModelFileErrorKind, type JsonValue, type JsonObject,

@@ -26,7 +26,9 @@ import { fromSpec, specFields, type Model, type ModelSpec } from "../models/inde
 import type { Params } from "../nn/params.js";
 import type { OptState } from "../optim/optimizer.js";
 import { checkTensorLike, copyInto, isContiguous, tensor, type Tensor, type TensorLike } from "../tensor/tensor.js";
-import { concatParts, decodeSafetensors, encodeSafetensorsParts, type SafeTensor, type SafetensorsParts } from "./safetensors.js";
+import type { SafeTensor } from "./safetensors-format.js";
+import { decodeSafetensors } from "./safetensors-read.js";
+import { concatParts, encodeSafetensorsParts, type SafetensorsParts } from "./safetensors-write.js";
 
 export const MODEL_FORMAT_VERSION = "1";
 export const OPTIMIZER_SLOTS = "optimizer.slots";

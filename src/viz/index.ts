@@ -5,5 +5,5 @@
 export * from "./raster.js";
 export * from "./font.js";
 export * from "./images.js";
-export * from "./figures.js";
+export * from "./figures/index.js";
 export { encodePng } from "./png.js";

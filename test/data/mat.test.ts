@@ -13,7 +13,8 @@ import { left, right, tempRoot, expectBytes } from "./support.js";
 import type { Dataset } from "../../src/data/dataset.js";
 import { matNumbers, matStrings, MI, MX, parseMat, type MatOptions } from "../../src/data/mat.js";
 import { loadSat6, nodeInflate } from "../../src/data/node/sat6.js";
-import { annotationNames, colMajorToHwc, hwcToColMajor, SAT6_CLASSES, SAT6_VALUES, sat6FromMat } from "../../src/data/sat6.js";
+import { SAT6_CLASSES, SAT6_VALUES } from "../../src/data/sat6-format.js";
+import { annotationNames, colMajorToHwc, hwcToColMajor, sat6FromMat } from "../../src/data/sat6-mat.js";
 
 const freshDir = tempRoot("latent-mat-");
 

@@ -11,7 +11,8 @@ import type { Dataset } from "../../src/data/dataset.js";
 import { DataError } from "../../src/data/errors.js";
 import { loadDataset } from "../../src/data/node/load.js";
 import { loadSat6, loadSat6Csv, streamLines } from "../../src/data/node/sat6.js";
-import { LineSplitter, parseAnnotations, parseByteRow, parseOneHotRow, SAT6_CLASSES, SAT6_VALUES } from "../../src/data/sat6.js";
+import { LineSplitter, parseAnnotations, parseByteRow, parseOneHotRow } from "../../src/data/sat6-csv.js";
+import { SAT6_CLASSES, SAT6_VALUES } from "../../src/data/sat6-format.js";
 
 const freshDir = tempRoot("latent-sat6-");
 

@@ -2,9 +2,11 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import {
-  decodeSafetensors, dtypes, dtypeSize, encodeSafetensors, MAX_HEADER_BYTES, SafetensorsError,
+  dtypes, dtypeSize, MAX_HEADER_BYTES, SafetensorsError,
   type Dtype, type SafeTensor, type Safetensors, type SafetensorsErrorKind,
-} from "../../src/io/safetensors.js";
+} from "../../src/io/safetensors-format.js";
+import { decodeSafetensors } from "../../src/io/safetensors-read.js";
+import { encodeSafetensors } from "../../src/io/safetensors-write.js";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 

@@ -133,3 +133,34 @@ function worstRelative(a: Params, b: Params): number {
   }
   return worst;
 }
+
+describe("a whole run on the float64 backend as an oracle", () => {
+  it("fit and step accept the ReferenceBackend; the kernels' fit stays within float32 tolerance of it", async () => {
+    const ref = new ReferenceBackend() as unknown as Backend<Buffer>;
+    const m = vae.mlp({ input: D, hidden: [7], latent: 2, activation: "tanh" });
+    const opt = adam({ learningRate: 1e-2 });
+    const [kFit, kData] = split(key(21), 2) as [ReturnType<typeof key>, ReturnType<typeof key>];
+    const state = initState(m.init(key(22)), opt);
+    const source = batches(data, { batchSize: 8, key: kData });
+    const oracle = await fit(m, opt, { state, data: source, epochs: 2, key: kFit, backend: ref, validation: { x: data } });
+    const kernels = await fit(m, opt, { state, data: source, epochs: 2, key: kFit, validation: { x: data } });
+    expect(oracle.state.opt.count).toBe(8);
+    // The kernels follow the oracle's trajectory: the largest difference is within 1% of how far
+    // the parameters moved (Adam normalises each step, so f32 rounding in a near-zero gradient can
+    // change a coordinate's step by up to the learning rate; a wrong count or schedule moves all).
+    let diff = 0, moved = 0;
+    for (const [n, t] of Object.entries(oracle.state.params)) {
+      t.data.forEach((v, i) => {
+        diff = Math.max(diff, Math.abs(kernels.state.params[n]!.data[i]! - v));
+        moved = Math.max(moved, Math.abs(v - state.params[n]!.data[i]!));
+      });
+    }
+    expect(moved).toBeGreaterThan(0.02);
+    expect(diff).toBeLessThan(0.01 * moved);
+    expect(kernels.history[1]!.test!.loss).toBeCloseTo(oracle.history[1]!.test!.loss, 3);
+    const s = step(m, opt, { backend: ref });
+    const one = s(state, tensor(data.data.slice(0, 8 * D), [8, D]), key(1));
+    s.dispose();
+    expect(one.state.opt.count).toBe(1);
+  });
+});

@@ -296,7 +296,7 @@ describe("plots", () => {
 
 describe("tick labels", () => {
   it("never print a negative zero", async () => {
-    const { formatNumber } = await import("../../src/viz/figures.js");
+    const { formatNumber } = await import("../../src/viz/figures/ticks.js");
     expect(formatNumber(-1e-9, 0.01)).toBe("0.00");
     expect(formatNumber(-0.004, 0.01)).toBe("0.00");
     expect(formatNumber(-0.006, 0.01)).toBe("-0.01");

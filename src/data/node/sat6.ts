@@ -28,7 +28,9 @@ import * as TE from "fp-ts/lib/TaskEither.js";
 import type { Dataset, Split } from "../dataset.js";
 import { DataError } from "../errors.js";
 import { parseMat, type Inflate } from "../mat.js";
-import { LabelRows, LineSplitter, parseAnnotations, PixelRows, SAT6_CLASSES, SAT6_IMAGE_SHAPE, SAT6_MAT_VARIABLES, sat6FromMat } from "../sat6.js";
+import { LabelRows, LineSplitter, parseAnnotations, PixelRows } from "../sat6-csv.js";
+import { SAT6_CLASSES, SAT6_IMAGE_SHAPE } from "../sat6-format.js";
+import { SAT6_MAT_VARIABLES, sat6FromMat } from "../sat6-mat.js";
 import { plainBytes } from "./gzip.js";
 
 export interface Sat6Options {
