@@ -145,6 +145,7 @@ export class Program<B extends Buffer> {
       this.obsGrad = null;
       this.obsStride = 0;
     }
+    be.finalizer?.register(this, releaser(be, [this.enc, this.muRun, this.lvRun, this.dec], this.owned), this);
   }
 
   get mu(): B | null { return this.muRun ? this.muRun.output : null; }
@@ -324,9 +325,22 @@ export class Program<B extends Buffer> {
     }
   }
 
+  /** Frees the activations and the buffers the program allocated (not a trainer's lent parameters). */
   dispose(): void {
-    this.enc.dispose(); this.muRun?.dispose(); this.lvRun?.dispose(); this.dec.dispose();
-    for (const b of this.owned) this.be.free(b);
-    this.owned.length = 0;
+    this.be.finalizer?.unregister(this);
+    release(this.be, [this.enc, this.muRun, this.lvRun, this.dec], this.owned);
   }
+
+  [Symbol.dispose](): void { this.dispose(); }
+}
+
+function release<B extends Buffer>(be: Backend<B>, runs: readonly (SequentialRun<B> | null)[], owned: B[]): void {
+  for (const r of runs) r?.dispose();
+  for (const b of owned) be.free(b);
+  owned.length = 0;
+}
+
+/** The finalizer's callback for a program nobody disposed: it holds the buffers, not the program. */
+function releaser<B extends Buffer>(be: Backend<B>, runs: readonly (SequentialRun<B> | null)[], owned: B[]): () => void {
+  return () => release(be, runs, owned);
 }

@@ -45,6 +45,7 @@ export class Sequential {
 }
 
 export class SequentialRun<B extends Buffer> {
+  private disposed = false;
   readonly outputs: B[];
   private readonly grads: B[];
   private readonly workspaces: (B | null)[];
@@ -112,7 +113,10 @@ export class SequentialRun<B extends Buffer> {
     }
   }
 
+  /** Frees the run's buffers; a second call does nothing. */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     for (const b of [...this.outputs, ...this.grads]) this.be.free(b);
     for (const b of this.workspaces) if (b) this.be.free(b);
   }

@@ -84,7 +84,16 @@ export async function startThreads(options: ThreadsOptions = {}): Promise<Thread
     if (e instanceof WorkerError) return single(e.message);
     throw e;
   }
-  return new ThreadedBackend(host.right, pool, null, options.cutSizes);
+  const backend = new ThreadedBackend(host.right, pool, null, options.cutSizes);
+  // The backstop for a pool nobody closed: the runtime's finalizer closes it once the backend is
+  // collected (closing twice is harmless, so close() need not unregister).
+  runtime?.backend.finalizer.register(backend, closer(pool));
+  return backend;
+}
+
+/** Made at module level, so that the finalizer's callback holds the pool and not the backend. */
+function closer(pool: Pool): () => void {
+  return () => pool.close();
 }
 
 /** A kernel instance of its own: from the runtime's compiled module when it is that build, else compiled from the embedded bytes. */

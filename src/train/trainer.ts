@@ -64,6 +64,7 @@ export class Trainer<B extends Buffer> {
   private readOut: TrainState | null = null;
 
   readonly objective: Objective;
+  private disposed = false;
 
   constructor(readonly be: Backend<B>, readonly model: Model, readonly transform: Transform, batch: number, objective?: Objective) {
     const n = model.layout.total;
@@ -174,11 +175,16 @@ export class Trainer<B extends Buffer> {
     return metrics;
   }
 
+  /** Frees the program, parameters, gradients and optimizer slots; a second call does nothing. */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.program.dispose();
     this.be.free(this.params);
     this.be.free(this.grads);
     this.be.free(this.slots);
     this.be.free(this.backup);
   }
+
+  [Symbol.dispose](): void { this.dispose(); }
 }

@@ -10,6 +10,9 @@ import { adam } from "../../src/optim/index.js";
 import { key, uniform } from "../../src/random/index.js";
 import { tensor } from "../../src/tensor/tensor.js";
 import { initState, step, valueAndGrad } from "../../src/train/index.js";
+import { startThreads } from "../../src/parallel/start.js";
+import { nodeSpawn } from "../../src/parallel/node/spawn.js";
+import type { Spawn } from "../../src/parallel/pool.js";
 
 beforeAll(() => { initSync(undefined, { isa: "simd" }); });
 
@@ -66,5 +69,24 @@ describe("explicit ownership of kernel memory", () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     expect(be.arena.allocatedBytes).toBe(allocated);
+  }, 120_000);
+
+  it("programs and thread pools dropped without dispose or close are freed by the runtime's finalizer once collected", async () => {
+    const gc = collector();
+    const be = defaultBackend();
+    const model = vae.mlp({ input: 64, hidden: [32], latent: 4 });
+    const allocated = be.arena.allocatedBytes;
+    (() => { for (let i = 0; i < 50; i++) model.program(be, 16); })();
+    expect(be.arena.allocatedBytes).toBeGreaterThan(allocated);
+    // A pool whose workers record their termination (the spawn holds no reference to the pool).
+    let terminated = 0;
+    const spawn: Spawn = (loop) => { const w = nodeSpawn(loop); return { ...w, terminate: () => { terminated++; w.terminate(); } }; };
+    await (async () => { const pool = await startThreads({ threads: 2, spawn }); expect(pool.threads).toBe(2); })();
+    for (let round = 0; round < 40 && (be.arena.allocatedBytes > allocated || terminated === 0); round++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(be.arena.allocatedBytes).toBe(allocated);
+    expect(terminated).toBe(1); // the one worker besides the host thread
   }, 120_000);
 });
