@@ -120,8 +120,8 @@ function isaOf(exports: KernelExports): Isa {
   return relaxed ? "relaxed" : exports.has_simd() === 1 ? "simd" : "scalar";
 }
 
-/** Compiles and instantiates the embedded module of the chosen ISA. */
-export function instantiate(options: LoadOptions = {}): TE.TaskEither<KernelLoadError, KernelModule> {
+/** Compiles and instantiates the embedded module of the chosen ISA: the instance's kernels and the compiled module. */
+export function compileEmbedded(options: LoadOptions = {}): TE.TaskEither<KernelLoadError, { readonly kernels: KernelModule; readonly module: WebAssembly.Module }> {
   return pipe(
     TE.fromEither(chooseIsa(options)),
     TE.chain((isa) => pipe(
@@ -129,9 +129,14 @@ export function instantiate(options: LoadOptions = {}): TE.TaskEither<KernelLoad
         () => WebAssembly.instantiate(embeddedBytes(isa), {}),
         (e) => new KernelLoadError(`compiling the ${isa} kernel module failed: ${String(e)}`, e),
       ),
-      TE.chainEitherK((r) => fromInstance(isa, r.instance)),
+      TE.chainEitherK((r) => pipe(fromInstance(isa, r.instance), E.map((kernels) => ({ kernels, module: r.module })))),
     )),
   );
+}
+
+/** Compiles and instantiates the embedded module of the chosen ISA. */
+export function instantiate(options: LoadOptions = {}): TE.TaskEither<KernelLoadError, KernelModule> {
+  return pipe(compileEmbedded(options), TE.map((made) => made.kernels));
 }
 
 /**

@@ -18,7 +18,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { WasmBackend } from "../backend/wasm.js";
-import { chooseIsa, embeddedBytes, fromInstance, instantiateSync, KernelLoadError, type KernelModule,
+import { chooseIsa, compileEmbedded, embeddedBytes, instantiateSync, KernelLoadError, type KernelModule,
   type LoadOptions } from "../kernels/module.js";
 
 export interface Runtime extends KernelModule {
@@ -38,16 +38,7 @@ function runtimeOf(loaded: KernelModule, wasmModule: WebAssembly.Module): Runtim
  * KernelLoadError that says why not. Sets no default. The edge itself, typed with fp-ts.
  */
 export function loadRuntime(options: LoadOptions = {}): TE.TaskEither<KernelLoadError, Runtime> {
-  return pipe(
-    TE.fromEither(chooseIsa(options)),
-    TE.chain((isa) => pipe(
-      TE.tryCatch(
-        () => WebAssembly.instantiate(embeddedBytes(isa), {}),
-        (e) => new KernelLoadError(`compiling the ${isa} kernel module failed: ${String(e)}`, e),
-      ),
-      TE.chainEitherK((made) => pipe(fromInstance(isa, made.instance), E.map((loaded) => runtimeOf(loaded, made.module)))),
-    )),
-  );
+  return pipe(compileEmbedded(options), TE.map((made) => runtimeOf(made.kernels, made.module)));
 }
 
 /**
