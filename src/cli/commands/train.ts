@@ -33,6 +33,9 @@ import { evaluateLoss, programRows } from "../../models/batched.js";
 import { writePictures } from "../pictures.js";
 import { progress } from "../progress.js";
 import type { Io } from "../io.js";
+import type { Corruption } from "../../objectives/objective.js";
+import { metricsLine, readHistory } from "../metrics-file.js";
+import { corruptionFlag, objectiveFor } from "../objective-flags.js";
 
 export const trainOptions: Options = {
   data: { type: "string", default: "mnist" },
@@ -59,6 +62,7 @@ export const trainOptions: Options = {
   threads: { type: "string" },
   "early-stop": { type: "string" },
   plateau: { type: "string" },
+  corrupt: { type: "string" },
   "plateau-factor": { type: "string" },
 };
 
@@ -89,6 +93,8 @@ export const trainHelp = `latent train [options]
   --plateau PATIENCE               multiply the learning rate by --plateau-factor when the test loss has not
                                    improved for PATIENCE epochs (Keras's ReduceLROnPlateau)
   --plateau-factor 0.5             with --plateau: the factor, in (0, 1) (default 0.5)
+  --corrupt mask:0.3               a denoising run: the encoder sees the input corrupted by gaussian:SIGMA,
+                                   mask:RATE or saltpepper:RATE (drawn from each step's key), the loss the clean input
   --limit N                        use at most N training samples
   --normalize band|global          uint8 pixels to [0, 1]: v / 255 in every band (global), or per band from the 1st
                                    to the 99th percentile of the training split, clipped (band); default band for
@@ -111,10 +117,12 @@ export interface TrainingConfig {
   readonly earlyStop?: { readonly patience: number; readonly state: EarlyStoppingState } | null;
   /** --plateau, --plateau-factor and the plateau's state after epochsDone epochs. */
   readonly plateau?: { readonly patience: number; readonly factor: number; readonly state: PlateauState } | null;
+  /** --corrupt: the input corruption of a denoising run (absent in files written before it). */
+  readonly corrupt?: Corruption | null;
 }
 
 const modelFlags = ["data", "sat6", "model", "arch", "hidden", "latent", "channels", "kernel", "beta", "likelihood", "activation", "batch", "lr", "seed", "limit", "normalize",
-  "early-stop", "plateau", "plateau-factor"];
+  "early-stop", "plateau", "plateau-factor", "corrupt"];
 
 function checkTraining(t: unknown, path: string): TrainingConfig {
   const o = t as Partial<TrainingConfig> | undefined;
@@ -222,6 +230,7 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
         factor: values["plateau-factor"] === undefined ? 0.5 : openUnit(values, "plateau-factor"),
         state: { scale: 1, best: null, wait: 0, cooldownLeft: 0 },
       },
+      corrupt: values.corrupt === undefined ? null : corruptionFlag(String(values.corrupt)),
     };
     const arch = oneOf(values, "arch", ["mlp", "conv"] as const);
     const conv = arch === "conv";
@@ -344,7 +353,7 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   const trainBatches = splitBatches(trainSplit, d, { batchSize: config.batch, key: kData, normalization: norm, reuseBuffers: true });
   const result = await fit(model, opt, {
     ...resumeFit({ state: state0, key: kFit, epochsDone: config.epochsDone, epochs: config.epochs, stepsPerEpoch: batchesPerEpoch }),
-    backend,
+    backend, objective: objectiveFor(model.spec, config.corrupt),
     data: (epoch) => {
       encoded = null; // an encoded file is not kept through the next epoch
       bar.startEpoch(epoch, batchesPerEpoch); epochStart = performance.now(); return trainBatches(epoch);
@@ -364,33 +373,4 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   encoded = null;
   const pictures = await writePictures(out, model, result.state.params, ds, history, kPictures, norm, ev);
   io.out(`wrote ${join(out, "model.safetensors")}, metrics.jsonl, ${pictures.join(", ")}`);
-}
-
-/** One line of metrics.jsonl. Losses are per sample in nats (reconstruction summed over pixels). */
-export function metricsLine(m: EpochMetrics): string {
-  return JSON.stringify({
-    epoch: m.epoch,
-    train: { loss: m.train.loss, reconstruction: m.train.reconstruction, kl: m.train.kl },
-    test: m.test ? { loss: m.test.loss, reconstruction: m.test.reconstruction, kl: m.test.kl } : null,
-    samples_per_s: Math.round(m.samplesPerSecond),
-    seconds: +m.seconds.toFixed(3),
-  }) + "\n";
-}
-
-/** On resume, the metrics of the epochs already done (later lines, from a run that went on, are dropped). */
-async function readHistory(path: string, epochsDone: number): Promise<EpochMetrics[]> {
-  if (epochsDone === 0) return [];
-  const { readFile } = await import("node:fs/promises");
-  let text = "";
-  try { text = await readFile(path, "utf8"); } catch { return []; }
-  const out: EpochMetrics[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      const o = JSON.parse(line);
-      if (o.epoch > epochsDone) break;
-      out.push({ epoch: o.epoch, steps: 0, samples: 0, seconds: o.seconds, samplesPerSecond: o.samples_per_s, train: o.train, ...(o.test ? { test: o.test } : {}) });
-    } catch { break; }
-  }
-  return out;
 }
