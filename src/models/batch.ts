@@ -13,6 +13,7 @@ export function checkBatch(b: Batch, rows: number, input: number, classes: numbe
   if (x.shape.length !== 2 || x.shape[0] !== rows || x.shape[1] !== input) {
     throw new ShapeError(`batch must have shape [${rows}, ${input}], got [${x.shape.join(", ")}]`);
   }
+  if (rows === 0) throw new ShapeError("the batch has no rows: a loss over no samples is not defined");
   const labels = batchLabels(b);
   if (classes > 0 && (!labels || labels.length !== rows)) {
     throw new ShapeError(`a conditional model needs { x, labels } with one label per row (${rows}), got ${labels ? labels.length : "no"} labels`);

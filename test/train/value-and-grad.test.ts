@@ -164,3 +164,20 @@ describe("a whole run on the float64 backend as an oracle", () => {
     expect(one.state.opt.count).toBe(1);
   });
 });
+
+describe("bad batches", () => {
+  it("valueAndGrad and step refuse an empty or misshapen batch with a ShapeError naming it", async () => {
+    const { ShapeError } = await import("../../src/tensor/tensor.js");
+    const m = vae.mlp({ input: D, hidden: [5], latent: 2 });
+    const opt = adam({ learningRate: 1e-3 });
+    const params = m.init(key(1));
+    const vg = valueAndGrad(m);
+    expect(() => vg(params, tensor(new Float32Array(0), [0, D]), key(2))).toThrow(new ShapeError("the batch has no rows: a loss over no samples is not defined"));
+    expect(() => vg(params, tensor(new Float32Array(3 * 4), [3, 4]), key(2))).toThrow(/batch must have shape \[3, 10\], got \[3, 4\]/);
+    expect(() => vg(params, { x: tensor(new Float32Array(3 * D), [3, D]), labels: [0, 1, 0] }, key(2))).toThrow(/not conditional/);
+    vg.dispose();
+    const s = step(m, opt);
+    expect(() => s(initState(params, opt), tensor(new Float32Array(0), [0, D]), key(2))).toThrow(ShapeError);
+    s.dispose();
+  });
+});
