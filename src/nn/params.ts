@@ -33,7 +33,7 @@ export class ParamLayout {
   }
 
   /** Copies a Params record into one flat array in layout order, checking names and shapes. */
-  flatten(params: Readonly<Record<string, TensorLike>>, out: Float32Array = new Float32Array(this.total), at = 0): Float32Array {
+  flatten<A extends Float32Array | Float64Array = Float32Array>(params: Readonly<Record<string, TensorLike>>, out: A = new Float32Array(this.total) as A, at = 0): A {
     const names = Object.keys(params);
     for (const entry of this.entries) {
       const t = params[entry.name];

@@ -64,8 +64,10 @@ export function valueAndGrad(model: Model, objective?: Objective, o: BackendOpti
     }
     checkBatch(batch, rows, model.spec.input, prog.classes);
     const { layout } = model;
+    // Straight into the backend's memory where it gives a live view: f32 kernels round there, and
+    // the float64 backend keeps float64 parameters exact (what latent/testing's checkGradients perturbs).
     const view = be.hostView?.(prog.params);
-    if (view instanceof Float32Array) layout.flatten(params, view);
+    if (view) layout.flatten(params, view);
     else be.write(prog.params, layout.flatten(params));
     uploadBatch(prog, batch);
     const pass = forwardPass(prog, obj, key, step);

@@ -37,7 +37,7 @@ import { WasmBackend } from "../../src/backend/wasm.js";
 import { ReferenceBackend } from "../../src/backend/reference.js";
 import type { Backend } from "../../src/backend/backend.js";
 import { key, uniform as uniformDraws } from "../../src/random/index.js";
-import { directionalCheck } from "../support/gradcheck.js";
+import { directionalCheck } from "../../src/testing/gradients.js";
 
 const U = 2 ** -24;
 const E52 = 2 ** -52;

@@ -10,7 +10,7 @@ import { instantiateSync } from "../../src/kernels/module.js";
 import { ae, vae } from "../../src/models/index.js";
 import type { Model } from "../../src/models/model.js";
 import { foldIn, key, uniform } from "../../src/random/index.js";
-import { directionalCheck } from "../support/gradcheck.js";
+import { directionalCheck } from "../../src/testing/gradients.js";
 import { worstError } from "../kernels/harness.js";
 import { forwardPass } from "../../src/objectives/evaluate.js";
 import { defaultObjective } from "../../src/objectives/objective.js";

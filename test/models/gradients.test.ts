@@ -8,7 +8,7 @@ import { ae, vae } from "../../src/models/index.js";
 import type { Model } from "../../src/models/model.js";
 import { activationNames, type ActivationName } from "../../src/nn/activation.js";
 import { key, foldIn, uniform, normalF64 } from "../../src/random/index.js";
-import { directionalCheck } from "../support/gradcheck.js";
+import { directionalCheck } from "../../src/testing/gradients.js";
 import { forwardPass } from "../../src/objectives/evaluate.js";
 import { defaultObjective } from "../../src/objectives/objective.js";
 

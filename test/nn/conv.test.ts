@@ -3,7 +3,7 @@
 // - Forward passes equal a direct float64 convolution written here with plain loops (an oracle
 //   independent of im2col and the GEMM), on the float64 backend.
 // - Gradients with respect to the input and every parameter pass central differences on the
-//   float64 backend (test/support/gradcheck.ts), including stride 2 on odd sizes.
+//   float64 backend (src/testing/gradients.ts), including stride 2 on odd sizes.
 // - The wasm backends (simd, scalar) agree with the float64 backend on the same layers.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
@@ -20,7 +20,7 @@ import { ActivationLayer } from "../../src/nn/activation.js";
 import { Sequential, SequentialRun } from "../../src/nn/sequential.js";
 import { ConfigError, type Layer } from "../../src/nn/layer.js";
 import { key, normalF64 } from "../../src/random/index.js";
-import { directionalCheck } from "../support/gradcheck.js";
+import { directionalCheck } from "../../src/testing/gradients.js";
 import { worstError } from "../kernels/harness.js";
 import { convCaseArb, geometryOf, paddingArb, type ConvCase } from "../support/conv-arb.js";
 

@@ -18,7 +18,7 @@ import { Dense } from "../../src/nn/dense.js";
 import { Sequential, SequentialRun } from "../../src/nn/sequential.js";
 import { ConfigError, type LayerContext } from "../../src/nn/layer.js";
 import { foldIn, key, normalF64, uniform, type Key } from "../../src/random/index.js";
-import { directionalCheck } from "../support/gradcheck.js";
+import { directionalCheck } from "../../src/testing/gradients.js";
 
 const U = 2 ** -24;
 const ref = new ReferenceBackend();

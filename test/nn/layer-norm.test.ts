@@ -15,7 +15,7 @@ import { instantiateSync } from "../../src/kernels/module.js";
 import { LayerNorm } from "../../src/nn/layer-norm.js";
 import { ConfigError, type LayerContext } from "../../src/nn/layer.js";
 import { key, normalF64 } from "../../src/random/index.js";
-import { directionalCheck } from "../support/gradcheck.js";
+import { directionalCheck } from "../../src/testing/gradients.js";
 import { worstError } from "../kernels/harness.js";
 
 const ref = new ReferenceBackend();

@@ -14,7 +14,7 @@ import { forwardPass } from "../../src/objectives/evaluate.js";
 import * as objectives from "../../src/objectives/objective.js";
 import type { Objective } from "../../src/objectives/objective.js";
 import { foldIn, key, normalF64, uniform } from "../../src/random/index.js";
-import { directionalCheck } from "../support/gradcheck.js";
+import { directionalCheck } from "../../src/testing/gradients.js";
 
 const be = new ReferenceBackend();
 
