@@ -43,7 +43,10 @@ function layersOf(v: readonly Layer[] | Sequential, what: string): readonly Laye
   const layers = Array.isArray(v) ? v : (v as Sequential | undefined)?.layers;
   if (!Array.isArray(layers) || layers.length === 0) throw new ConfigError(`${what} must be a non-empty array of layers`);
   layers.forEach((l, i) => {
-    if (!l || typeof (l as Layer).toSpec !== "function") throw new ConfigError(`${what}[${i}] is not a layer (it has no toSpec())`);
+    if (!l || typeof (l as Layer).forward !== "function") throw new ConfigError(`${what}[${i}] is not a layer`);
+    if (typeof (l as Layer).toSpec !== "function") {
+      throw new ConfigError(`${what}[${i}] (${(l as Layer).kind}) has no toSpec(): a composed model stores its layers' specs, so each layer needs one`);
+    }
   });
   return layers as readonly Layer[];
 }
@@ -53,7 +56,7 @@ function imageOf(first: Layer, given: readonly number[] | undefined): [number, n
     if (!Array.isArray(given) || given.length !== 3) throw new ConfigError(`imageShape must be [height, width, channels], got ${JSON.stringify(given)}`);
     return [given[0]!, given[1]!, given[2]!];
   }
-  const spec = first.toSpec();
+  const spec = first.toSpec!();
   return spec.type === "conv2d" ? [spec.input[0], spec.input[1], spec.input[2]] : null;
 }
 
@@ -74,7 +77,7 @@ export function composedSpec(kind: "ae" | "vae", cfg: ComposedConfig): ComposedS
   const spec: ComposedSpec = {
     kind, arch: "composed", input, latent: latent!, likelihood: cfg.likelihood ?? "bernoulli", obsLogvar: cfg.obsLogvar ?? 0,
     beta: cfg.beta ?? 1, classes, headInit: cfg.headInit ?? "torch", imageShape,
-    encoder: encoder.map((l) => l.toSpec()), decoder: decoder.map((l) => l.toSpec()),
+    encoder: encoder.map((l) => l.toSpec!()), decoder: decoder.map((l) => l.toSpec!()),
   };
   validateComposed(spec);
   return deepFreeze(JSON.parse(JSON.stringify(spec)) as ComposedSpec);

@@ -47,8 +47,13 @@ export interface Layer {
   forward<B extends Buffer>(be: Backend<B>, p: readonly B[], batch: number, x: B, y: B, ws?: B, ctx?: LayerContext): void;
   backward<B extends Buffer>(be: Backend<B>, p: readonly B[], g: readonly B[], batch: number,
     x: B, y: B, dy: B, dx: B | null, ws?: B, ctx?: LayerContext): void;
-  /** The plain-JSON description that layerFromSpec (./layer-spec.ts) turns back into an equal layer. */
-  toSpec(): LayerSpec;
+  /**
+   * The plain-JSON description that layerFromSpec (./layer-spec.ts) turns back into an equal layer.
+   * latent's layers all have one; a layer of your own may leave it out, and then runs anywhere a
+   * layer runs (a Sequential, latent/testing's checkLayer) but cannot go into a composed model,
+   * whose file stores its layers' specs.
+   */
+  toSpec?(): LayerSpec;
 }
 
 export class ConfigError extends Error {

@@ -34,7 +34,10 @@ export class Sequential {
 
   /** The layers' specs in order (sequentialFromSpec in ./layer-spec.ts builds an equal Sequential). */
   toSpec(): LayerSpec[] {
-    return this.layers.map((l) => l.toSpec());
+    return this.layers.map((l, i) => {
+      if (!l.toSpec) throw new ConfigError(`${this.prefix}.${i} (${l.kind}) has no toSpec(): it cannot be stored`);
+      return l.toSpec();
+    });
   }
 
   /** Initial values in paramSpecs() order; layer i draws from the i-th key of split(key). */

@@ -95,5 +95,7 @@ describe("composed models", () => {
     expect(() => vae({ encoder: enc, decoder: [new Dense(2, 6)] } as never)).toThrow(/needs latent/);
     expect(() => vae({ encoder: [], decoder: [new Dense(2, 6)], latent: 2 })).toThrow(ConfigError);
     expect(() => vae({ encoder: [{}] as never, decoder: [new Dense(2, 6)], latent: 2 })).toThrow(/encoder\[0\] is not a layer/);
+    const noSpec = { ...new Dense(6, 4), kind: "mine", forward: () => {}, backward: () => {}, init: () => [], toSpec: undefined };
+    expect(() => vae({ encoder: [noSpec as never], decoder: [new Dense(2, 6)], latent: 2 })).toThrow(/encoder\[0\] \(mine\) has no toSpec\(\)/);
   });
 });

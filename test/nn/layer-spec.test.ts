@@ -39,7 +39,7 @@ function expectSame(a: Layer, b: Layer): void {
   expect(b.constructor).toBe(a.constructor);
   expect([b.kind, b.inFeatures, b.outFeatures, b.random]).toEqual([a.kind, a.inFeatures, a.outFeatures, a.random]);
   expect(b.params).toEqual(a.params);
-  expect(b.toSpec()).toEqual(a.toSpec());
+  expect(b.toSpec!()).toEqual(a.toSpec!());
   expect(b.workspace?.(3)).toEqual(a.workspace?.(3));
   if (a instanceof Conv2d || a instanceof ConvTranspose2d) {
     const g = (l: Layer) => (l as Conv2d | ConvTranspose2d).geometry;
@@ -68,7 +68,7 @@ const examples: Layer[] = [
 describe("toSpec / layerFromSpec", () => {
   it("round trips every layer type through JSON to an equal layer", () => {
     for (const layer of examples) {
-      const spec = layer.toSpec();
+      const spec = layer.toSpec!();
       const again = layerFromSpec(viaJson(spec));
       expectSame(layer, again);
       expect(viaJson(spec)).toEqual(spec); // plain JSON: nothing lost
