@@ -27,7 +27,7 @@ export * as parallel from "./parallel/index.js";
 export { tensor, zeros, toTensor, ShapeError, type Tensor, type TensorLike } from "./tensor/tensor.js";
 export { tensorRows, type Rows } from "./tensor/rows.js";
 export type { Params } from "./nn/params.js";
-export type { Backend } from "./backend/backend.js";
+export type { Backend, Buffer } from "./backend/backend.js";
 export { ReferenceBackend } from "./backend/reference.js";
 export { WasmBackend } from "./backend/wasm.js";
 export { ConfigError } from "./nn/layer.js";

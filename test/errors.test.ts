@@ -116,9 +116,9 @@ describe("the error classes", () => {
       const e = new (await classOf(name))("where", "write", "what went wrong");
       const lines: string[] = [];
       const code = report(e, (l) => lines.push(l));
-      if (name === "NotInitialisedError") {
+      if (name === "NotInitialisedError" || name === "CheckError") {
         expect(code).toBe(1);
-        expect(lines[0]).toMatch(/^latent: internal error: NotInitialisedError/);
+        expect(lines[0]).toMatch(new RegExp(`^latent: internal error: ${name}`));
         continue;
       }
       expect(EXPECTED_ERRORS.has(name), `the CLI does not map ${name}`).toBe(true);

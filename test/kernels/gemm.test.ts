@@ -1,17 +1,17 @@
 // gemm_f32 against the float64 reference, on both builds.
 //
-// Tolerance, per element of C:
+// Tolerance, per element of C (latent/testing's productBound, probabilistic form):
 //   |kernel - reference| <= 4 * sqrt(K + 1) * eps * (|alpha| * S + |beta * c0|)
 //                           + eps * |reference| + (K + 2) * 2^-149 (f32 underflow),
 // with eps = 2^-23, S = sum_k |op(A)[i, k]| * |op(B)[k, j]| and c0 the initial C. Inputs are rounded to f32 first, so the reference sees exactly what the kernel sees.
-// Elements outside the M x N matrix (row padding when ldc > N, guards) must be bit-identical.
+// Elements outside the M x N matrix (row padding when ldc > N, guards) have the bound 0: they must not change.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { builds, f32, get, put, worstError, type Loaded } from "./harness.js";
 import { gemm } from "../../src/kernels/reference/gemm.js";
 import { embeddedBytes } from "../../src/kernels/module.js";
+import { expectSameBits, expectWithinBound, productBound } from "../../src/testing/index.js";
 
-const EPS = 2 ** -23;
 const GUARD = 64; // floats after the scratch area and after C that must stay untouched
 const SENTINEL = -12345.5;
 
@@ -57,47 +57,27 @@ function runKernel(m: Loaded, t: Case): Float64Array {
   m.k.gemm_f32(t.tA, t.tB, t.M, t.N, t.K, t.alpha, pa, t.lda, pb, t.ldb, t.beta, pc, t.ldc, work);
   const out = get(m, pc, t.c.length);
   expect(get(m, work + ws, GUARD).every((v) => v === SENTINEL)).toBe(true);
-  expect(same(get(m, pa, t.a.length), t.a), "A unchanged").toBe(true);
-  expect(same(get(m, pb, t.b.length), t.b), "B unchanged").toBe(true);
+  expectSameBits(get(m, pa, t.a.length), t.a, { what: "A unchanged" });
+  expectSameBits(get(m, pb, t.b.length), t.b, { what: "B unchanged" });
   for (const p of [pa, pb, pc, work]) m.arena.release(p);
   return out;
-}
-
-function same(x: Float64Array, y: Float64Array): boolean {
-  return x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
 }
 
 /** The reference result and the per-element tolerance (0 outside the M x N matrix). */
 function expected(t: Case): { ref: Float64Array; tol: Float64Array } {
   const ref = t.c.slice();
   gemm(t.tA, t.tB, t.M, t.N, t.K, t.alpha, t.a, t.lda, t.b, t.ldb, t.beta, ref, t.ldc);
-  const absA = t.a.map(Math.abs), absB = t.b.map(Math.abs);
-  const s = new Float64Array(t.c.length); // S = |op(A)| * |op(B)|, only where C is written
-  gemm(t.tA, t.tB, t.M, t.N, t.K, 1, absA, t.lda, absB, t.ldb, 0, s, t.ldc);
-  const tol = new Float64Array(t.c.length);
-  const scale = 4 * Math.sqrt(t.K + 1) * EPS;
-  for (let i = 0; i < t.M; i++) {
-    for (let j = 0; j < t.N; j++) {
-      const p = i * t.ldc + j;
-      const c0 = t.beta === 0 ? 0 : Math.abs(t.beta * t.c[p]!);
-      tol[p] = scale * (Math.abs(t.alpha) * s[p]! + c0) + EPS * Math.abs(ref[p]!) + (t.K + 2) * 2 ** -149;
-    }
-  }
+  const tol = new Float64Array(t.c.length); // C's guard keeps the bound 0
+  tol.set(productBound(t.a, t.b, {
+    M: t.M, N: t.N, K: t.K, transA: t.tA === 1, transB: t.tB === 1, lda: t.lda, ldb: t.ldb, ldc: t.ldc,
+    alpha: t.alpha, beta: t.beta, c: t.c,
+  }, { form: "probabilistic" }));
   return { ref, tol };
 }
 
-/** Largest |got - ref| / tol; Infinity on a NaN mismatch or any change where tol is 0. */
-function worstRatio(got: Float64Array, ref: Float64Array, tol: Float64Array): number {
-  let worst = 0;
-  for (let p = 0; p < ref.length; p++) {
-    const x = got[p]!, y = ref[p]!;
-    if (Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y))) continue;
-    if (Number.isNaN(x) || Number.isNaN(y)) return Infinity;
-    const e = Math.abs(x - y);
-    if (e === 0) continue; // +0 vs -0
-    worst = Math.max(worst, tol[p]! === 0 ? Infinity : e / tol[p]!);
-  }
-  return worst;
+/** C against the reference within the tolerance; a CheckError names the worst element otherwise. */
+function expectGemm(got: Float64Array, t: Case, what = describeCase(t), { ref, tol } = expected(t)): void {
+  expectWithinBound(got, ref, tol, { what });
 }
 
 function describeCase(t: Case): string {
@@ -120,9 +100,7 @@ describe.each(builds)("gemm_f32 ($isa)", (m) => {
   it("matches the float64 reference on drawn shapes, transposes, strides, alpha and beta", () => {
     fc.assert(fc.property(caseArb, (d) => {
       const t = makeCase(d.tA, d.tB, d.M, d.N, d.K, d.alpha, d.beta, d.pads, d.seed);
-      const { ref, tol } = expected(t);
-      const ratio = worstRatio(runKernel(m, t), ref, tol);
-      if (!(ratio <= 1)) throw new Error(`${describeCase(t)}: worst error ratio ${ratio}`);
+      expectGemm(runKernel(m, t), t);
     }), { numRuns: 400 });
   });
 
@@ -135,8 +113,7 @@ describe.each(builds)("gemm_f32 ($isa)", (m) => {
         for (let i = 0; i < M; i++) {
           for (let j = 0; j < N; j++) expect(Number.isFinite(out[i * t.ldc + j]!)).toBe(true);
         }
-        const { ref, tol } = expected(t);
-        expect(worstRatio(out, ref, tol)).toBeLessThanOrEqual(1);
+        expectGemm(out, t);
       }
     }
   });
@@ -144,18 +121,16 @@ describe.each(builds)("gemm_f32 ($isa)", (m) => {
   it("handles empty shapes without touching C", () => {
     for (const [M, N, K] of [[0, 5, 3], [5, 0, 3], [0, 0, 0]] as const) {
       const t = makeCase(0, 0, M, N, K, 1, 0.5, [0, 0, 1], 7);
-      expect(same(runKernel(m, t), t.c)).toBe(true);
+      expectSameBits(runKernel(m, t), t.c, { what: "C untouched" });
     }
     const t = makeCase(1, 1, 5, 6, 0, 1, -2, [0, 0, 1], 8); // K = 0: C = beta * C
-    const { ref, tol } = expected(t);
-    expect(worstRatio(runKernel(m, t), ref, tol)).toBeLessThanOrEqual(1);
+    expectGemm(runKernel(m, t), t);
   });
 
   it("is correct across cache blocks (K, N and M beyond one block) with odd tails and strides", () => {
     for (const [tA, tB] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) {
       const t = makeCase(tA, tB, 133, 523, 601, 0.75, 0.5, [3, 5, 7], 100 + 2 * tA + tB);
-      const { ref, tol } = expected(t);
-      expect(worstRatio(runKernel(m, t), ref, tol), describeCase(t)).toBeLessThanOrEqual(1);
+      expectGemm(runKernel(m, t), t);
     }
   });
 });
@@ -171,11 +146,11 @@ describe("gemm_f32 with narrow column tails (N mod 8 in 1..4: the 4-column and 1
         cases.push(makeCase(tA, tB, M, N, K, seed % 3 === 0 ? 0.5 : 1, seed % 2 === 0 ? 0 : -0.75, [seed % 3, seed % 4, seed % 5], seed++));
   it("match the float64 reference on both builds, and each other bit for bit", () => {
     for (const t of cases) {
-      const { ref, tol } = expected(t);
+      const e = expected(t);
       const [simd, scalarOut] = builds.map((m) => runKernel(m, t));
-      expect(worstRatio(simd!, ref, tol), describeCase(t)).toBeLessThanOrEqual(1);
-      expect(worstRatio(scalarOut!, ref, tol), describeCase(t)).toBeLessThanOrEqual(1);
-      expect(same(simd!, scalarOut!), describeCase(t)).toBe(true);
+      expectGemm(simd!, t, `simd, ${describeCase(t)}`, e);
+      expectGemm(scalarOut!, t, `scalar, ${describeCase(t)}`, e);
+      expectSameBits(simd!, scalarOut!, { what: describeCase(t) });
     }
   });
 });
@@ -188,10 +163,10 @@ describe("gemm_f32 on the shapes of a 784-400-20 VAE at batch 128", () => {
     makeCase(0, 0, 128, 784, 400, 1, 0, [0, 0, 0], 3),
   ];
   it.each(cases.map((t) => [describeCase(t), t] as const))("%s: builds match the reference and each other", (_, t) => {
-    const { ref, tol } = expected(t);
+    const e = expected(t), ref = e.ref;
     const [simd, scalarOut] = builds.map((m) => runKernel(m, t));
-    expect(worstRatio(simd!, ref, tol)).toBeLessThanOrEqual(1);
-    expect(worstRatio(scalarOut!, ref, tol)).toBeLessThanOrEqual(1);
+    expectGemm(simd!, t, "simd", e);
+    expectGemm(scalarOut!, t, "scalar", e);
     // The two builds sum in the same order, so they agree to rounding (in fact exactly).
     const scale = ref.subarray(0, t.M * t.ldc).reduce((s, v) => Math.max(s, Math.abs(v)), 0);
     expect(worstError(simd!, scalarOut!, 1e-6 * scale, 1e-6)).toBeLessThanOrEqual(1);

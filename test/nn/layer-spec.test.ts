@@ -24,7 +24,7 @@ import { Sequential, SequentialRun } from "../../src/nn/sequential.js";
 import { ConfigError, type Layer } from "../../src/nn/layer.js";
 import { layerFromSpec, sequentialFromSpec, type LayerSpec } from "../../src/nn/layer-spec.js";
 import { key, normalF64 } from "../../src/random/index.js";
-import { convCaseArb } from "../support/conv-arb.js";
+import { convCaseArb } from "../../src/testing/index.js";
 
 const ref = new ReferenceBackend();
 const wasm = (["simd", "scalar"] as const).map((isa) => {
@@ -99,7 +99,7 @@ describe("toSpec / layerFromSpec", () => {
   });
 
   it("round trips random convolution configurations", () => {
-    fc.assert(fc.property(convCaseArb(4, 1, 9), fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.constantFrom("torch", "glorot", "he" as const),
+    fc.assert(fc.property(convCaseArb({ maxChannels: 4, maxBatch: 1, maxSize: 9 }), fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.constantFrom("torch", "glorot", "he" as const),
       (c, outChannels, bias, init) => {
         const conv = new Conv2d({ input: c.input, outChannels, kernel: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation, bias, init });
         expectSame(conv, layerFromSpec(viaJson(conv.toSpec())));

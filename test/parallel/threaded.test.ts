@@ -22,7 +22,7 @@ import { nodeSpawn } from "../../src/parallel/node/spawn.js";
 import { foldIn, key, uniform } from "../../src/random/index.js";
 import { tensor } from "../../src/tensor/tensor.js";
 import { fit, initState, step } from "../../src/train/index.js";
-import { convCaseArb, geometryOf } from "../support/conv-arb.js";
+import { convCaseArb, expectSameBits, geometryOf } from "../../src/testing/index.js";
 
 const loaded = instantiateSync(undefined, { isa: "simd" });
 if (E.isLeft(loaded)) throw loaded.left;
@@ -51,8 +51,8 @@ function same(inputs: number[][], body: (be: WasmBackend, bufs: WasmBuffer[]) =>
     return out;
   };
   const expected = on(one);
-  expect(on(two)).toEqual(expected);
-  expect(on(three)).toEqual(expected);
+  expectSameBits(on(two), expected, { what: "2 threads" });
+  expectSameBits(on(three), expected, { what: "3 threads" });
 }
 
 const values = (n: number, seed: number, scale = 1) => Array.from(uniform(key(seed), n), (u) => (2 * u - 1) * scale);
@@ -151,7 +151,7 @@ describe("the threaded kernels equal one thread bit for bit", () => {
   });
 
   it("im2col and col2im (accumulating or not), cut by image", () => {
-    fc.assert(fc.property(convCaseArb(4, 5, 8), fc.integer({ min: 0, max: 1000 }), fc.boolean(), (c, seed, acc) => {
+    fc.assert(fc.property(convCaseArb({ maxChannels: 4, maxBatch: 5, maxSize: 8 }), fc.integer({ min: 0, max: 1000 }), fc.boolean(), (c, seed, acc) => {
       const g = geometryOf(c)!;
       const image = g.batch * g.h * g.w * g.c, cols = g.batch * g.oh * g.ow * g.c * g.kh * g.kw;
       same([values(image, seed), values(cols, seed + 1)], (be, [x, col]) => { be.im2col(g, x!, col!); return [col!]; });
@@ -209,7 +209,7 @@ describe("training on several threads", () => {
       const expected = await run(one);
       for (const pool of [two, three]) {
         pool.resetCallsPerThread();
-        expect(await run(pool)).toEqual(expected);
+        expectSameBits(await run(pool), expected, { what: `${name}, ${pool.threads} threads` });
         // The calls of these small models take microseconds, so the host may well claim nearly all
         // of them (a worker's share is checked on a larger model below); rounds did run.
         expect(pool.callsPerThread().reduce((s, n) => s + n, 0)).toBeGreaterThan(0);
@@ -231,7 +231,7 @@ describe("training on several threads", () => {
       const pool = await startThreads({ threads, spawn: nodeSpawn, isa: "simd" });
       try {
         expect(pool.threads).toBe(threads);
-        expect(await run(pool)).toEqual(expected);
+        expectSameBits(await run(pool), expected, { what: `${threads} threads` });
         const calls = pool.callsPerThread();
         expect(calls).toHaveLength(threads);
         for (const [t, n] of calls.entries()) {
@@ -253,7 +253,7 @@ describe("training on several threads", () => {
       for (let i = 0; i < 3; i++) ({ state } = stepFn(state, x, foldIn(key(2), i)));
       return paramBits(state.params);
     };
-    expect(run(two)).toEqual(run(one));
+    expectSameBits(run(two), run(one));
   });
 
   it("fit({ threads: 2, spawn }) equals one thread with the default sizes", async () => {
@@ -263,7 +263,7 @@ describe("training on several threads", () => {
     const run = async (threads: number) => paramBits((await fit(model, opt, {
       state: initState(model.init(key(1)), opt), data: batches(data, { batchSize: 100, key: key(2) }), epochs: 2, key: key(3), threads, spawn: nodeSpawn,
     })).state.params);
-    expect(await run(2)).toEqual(await run(1));
+    expectSameBits(await run(2), await run(1));
   });
 });
 
