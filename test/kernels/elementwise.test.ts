@@ -7,7 +7,8 @@
 // - sum_squares (f64 result): |k - r| <= (n + 1) 2^-52 r.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { builds, f32, get, put, type Loaded, prng, worstBound, scoped } from "./harness.js";
+import { builds, f32, get, put, type Loaded, prng, scoped } from "./harness.js";
+import { expectWithinBound } from "../../src/testing/index.js";
 import * as ref from "../../src/kernels/reference/elementwise.js";
 import type { Ptr } from "../../src/kernels/exports.js";
 
@@ -60,7 +61,7 @@ describe.each(builds)("elementwise ($isa)", (m) => {
         for (let i = 0; i < M; i++) mag += Math.abs(x[i * ldx + j]!);
         return U * Math.abs(r) + (M + 2) * E52 * mag + 1e-300;
       });
-      expect(worstBound(get(m, po, N), want, bound)).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, po, N), want, bound);
     })));
   });
 
@@ -73,7 +74,7 @@ describe.each(builds)("elementwise ($isa)", (m) => {
       k.col_sum_f32(M, N, put(x), N, 0, out);
       const want = new Float64Array(N);
       ref.colSum(M, N, x, N, 0, want);
-      expect(worstBound(get(m, out, N), want, Array.from(want, (r) => U * Math.abs(r)))).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, out, N), want, Array.from(want, (r) => U * Math.abs(r)));
     });
   });
 
@@ -90,7 +91,7 @@ describe.each(builds)("elementwise ($isa)", (m) => {
         for (let j = 0; j < N; j++) mag += Math.abs(x[i * ldx + j]!);
         return U * Math.abs(r) + (N + 2) * E52 * mag + 1e-300;
       });
-      expect(worstBound(get(m, po, M), want, bound)).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, po, M), want, bound);
     })));
   });
 
@@ -132,7 +133,7 @@ describe.each(builds)("elementwise ($isa)", (m) => {
       const want = y.slice();
       ref.axpy(n, alpha, x, want);
       const bound = Array.from(want, (r, i) => U * (Math.abs(r) + Math.abs(alpha * x[i]!)) + 1e-300);
-      expect(worstBound(get(m, py, n), want, bound)).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, py, n), want, bound);
     })));
   });
 

@@ -37,19 +37,6 @@ export function f32(values: ArrayLike<number>): Float64Array {
   return Float64Array.from(Float32Array.from(values));
 }
 
-/** Largest |a - b| / (atol + rtol * |b|): <= 1 means within tolerance everywhere. */
-export function worstError(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol: number): number {
-  if (a.length !== b.length) return Infinity;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = b[i]!;
-    if (Number.isNaN(x) !== Number.isNaN(y)) return Infinity;
-    if (x === y) continue;
-    worst = Math.max(worst, Math.abs(x - y) / (atol + rtol * Math.abs(y)));
-  }
-  return worst;
-}
-
 /** A small deterministic generator for test data (mulberry32): uniform in [0, 1). */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -60,19 +47,6 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Largest |a - e| / bound (0 where equal, Infinity where NaN-ness differs): <= 1 passes. */
-export function worstBound(a: ArrayLike<number>, e: ArrayLike<number>, bound: ArrayLike<number>): number {
-  if (a.length !== e.length) return Infinity;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!, y = e[i]!;
-    if (Number.isNaN(x) !== Number.isNaN(y)) return Infinity;
-    if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
-    worst = Math.max(worst, Math.abs(x - y) / bound[i]!);
-  }
-  return worst;
 }
 
 /** Runs body with a `put` that copies values into fresh blocks, releasing them all afterwards. */

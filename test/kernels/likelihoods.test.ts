@@ -29,7 +29,8 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
-import { builds, f32, get, prng, scoped, worstBound, type Loaded } from "./harness.js";
+import { builds, f32, get, prng, scoped, type Loaded } from "./harness.js";
+import { expectWithinBound } from "../../src/testing/index.js";
 import { Arena } from "../../src/kernels/arena.js";
 import { instantiateSync, relaxedSimdSupported, type Isa } from "../../src/kernels/module.js";
 import * as ref from "../../src/kernels/reference/likelihoods.js";
@@ -107,7 +108,7 @@ function kernelSuite(load: () => Loaded): void {
       expect(get(m, 0, 8)).toEqual(low);
       const d = new Float64Array(n), dls = dls0.slice();
       ref.laplaceNllBackward(M, N, scale, p, t, ls, lsStride, d, withDls ? dls : null);
-      expect(worstBound(get(m, pd, n), d, rel(d, 1.01))).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, pd, n), d, rel(d, 1.01));
       for (let i = 0; i < n; i++) if (p[i] === t[i]) expect(get(m, pd + 4 * i, 1)[0]).toBe(0);
       const dlsMag = Array.from(dls0, (d0, j) => {
         let s = Math.abs(d0);
@@ -117,7 +118,7 @@ function kernelSuite(load: () => Loaded): void {
         return s;
       });
       const b = Array.from(dls, (r, j) => U * Math.abs(r) + (n + 4) * E52 * dlsMag[j]! + TINY);
-      expect(worstBound(get(m, pdls, nls), dls, b)).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, pdls, nls), dls, b);
       if (!withDls) expect(get(m, pdls, nls)).toEqual(dls0);
     })));
   });
@@ -153,7 +154,7 @@ function kernelSuite(load: () => Loaded): void {
         const a = Math.abs(l[i]!);
         return U * Math.abs(r) + 16 * E52 * Math.abs(scale) * (2 + Math.abs(t[i]!) + (a >= 0.5 ? 2 / a : 0)) + TINY;
       });
-      expect(worstBound(get(m, pd, n), d, b)).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, pd, n), d, b);
     })));
   });
 
@@ -198,12 +199,12 @@ function kernelSuite(load: () => Loaded): void {
       k.l1_backward_f32(n, scale, px, pdx);
       const dx = dx0.slice();
       ref.l1Backward(n, scale, x, dx);
-      expect(worstBound(get(m, pdx, n), dx, rel(dx, 1))).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, pdx, n), dx, rel(dx, 1));
       // In place: x += scale sign(x), index by index.
       k.l1_backward_f32(n, scale, px, px);
       const self = x.slice();
       ref.l1Backward(n, scale, x, self);
-      expect(worstBound(get(m, px, n), self, rel(self, 1))).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, px, n), self, rel(self, 1));
     })));
   });
 }
@@ -456,7 +457,7 @@ describe.each(["simd", "scalar"] as const)("WasmBackend (%s) and ReferenceBacken
       // argument, a wrong length) give errors of order 1.
       w.sums.forEach((s, i) => expect(Math.abs(s - r.sums[i]!)).toBeLessThanOrEqual(1e-9 * (1 + n) * (1 + Math.abs(r.sums[i]!))));
       for (const name of ["mul", "dp", "dls", "dl", "dx"] as const) {
-        expect(worstBound(w[name], r[name], Array.from(r[name], (v) => 4 * U * Math.abs(v) + 1e-6 * (1 + n))), name).toBeLessThanOrEqual(1);
+        expectWithinBound(w[name], r[name], Array.from(r[name], (v) => 4 * U * Math.abs(v) + 1e-6 * (1 + n)), { what: name });
       }
       // mul is one f32 rounding of the exact product.
       expect(Array.from(w.mul)).toEqual(Array.from(r.mul, Math.fround));

@@ -9,10 +9,10 @@
 //   (KL, reparam, dlogvar); 2^-146 absolute for f32 subnormal results.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { builds, f32, get, put, type Loaded, prng, worstBound, scoped } from "./harness.js";
+import { builds, f32, get, put, type Loaded, prng, scoped } from "./harness.js";
 import type { Ptr } from "../../src/kernels/exports.js";
 import * as ref from "../../src/kernels/reference/losses.js";
-import { expectMonteCarlo } from "../../src/testing/index.js";
+import { expectMonteCarlo, expectWithinBound } from "../../src/testing/index.js";
 
 const U = 2 ** -24;
 const E52 = 2 ** -52;
@@ -60,7 +60,7 @@ describe.each(builds)("losses ($isa)", (m) => {
         const xi = x[i]!, q = 1 / (1 + Math.exp(Math.abs(xi)));
         return U * Math.abs(scale) * ((xi >= 0 ? Math.abs(1 - t[i]!) : 0) + 4 * q) + 2.01 * U * Math.abs(r) + TINY;
       });
-      expect(worstBound(get(m, pd, n), d, b)).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, pd, n), d, b);
     })));
   });
 
@@ -101,7 +101,7 @@ describe.each(builds)("losses ($isa)", (m) => {
       k.sq_err_backward_f32(n, scale, pp, pt, pd);
       const d = new Float64Array(n);
       ref.sqErrBackward(n, scale, p, t, d);
-      expect(worstBound(get(m, pd, n), d, rel(d, 2))).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, pd, n), d, rel(d, 2));
     })));
   });
 
@@ -126,7 +126,7 @@ describe.each(builds)("losses ($isa)", (m) => {
       expect(get(m, 0, 8)).toEqual(low);
       const d = new Float64Array(n), dlv = dlv0.slice();
       ref.gaussianNllBackward(M, N, scale, p, t, lv, lvStride, d, withDlv ? dlv : null);
-      expect(worstBound(get(m, pd, n), d, rel(d, 3.01))).toBeLessThanOrEqual(1); // 3 roundings
+      expectWithinBound(get(m, pd, n), d, rel(d, 3.01)); // 3 roundings
       const dlvMag = Array.from(dlv0, (d0, j) => {
         let s = Math.abs(d0);
         for (let i = 0; i < n; i++) {
@@ -135,7 +135,7 @@ describe.each(builds)("losses ($isa)", (m) => {
         return s;
       });
       const b = Array.from(dlv, (r, j) => U * Math.abs(r) + (n + 4) * E52 * dlvMag[j]! + TINY);
-      expect(worstBound(get(m, pdlv, nlv), dlv, b)).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, pdlv, nlv), dlv, b);
       if (!withDlv) expect(get(m, pdlv, nlv)).toEqual(dlv0);
     })));
   });
@@ -169,8 +169,8 @@ describe.each(builds)("losses ($isa)", (m) => {
       const dmu = dmu0.slice(), dlv = dlv0.slice();
       ref.klNormalBackward(n, scale, mu, lv, dmu, dlv);
       const b = (r: Float64Array, d0: Float64Array) => Array.from(r, (ri, i) => U * Math.abs(ri) + 4 * E52 * (Math.abs(d0[i]!) + Math.abs(ri - d0[i]!)) + TINY);
-      expect(worstBound(get(m, pdmu, n), dmu, b(dmu, dmu0))).toBeLessThanOrEqual(1);
-      expect(worstBound(get(m, pdlv, n), dlv, b(dlv, dlv0))).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, pdmu, n), dmu, b(dmu, dmu0));
+      expectWithinBound(get(m, pdlv, n), dlv, b(dlv, dlv0));
     })));
   });
 
@@ -216,14 +216,14 @@ describe.each(builds)("losses ($isa)", (m) => {
       const z = new Float64Array(n);
       ref.reparamForward(n, mu, lv, eps, z);
       const bz = Array.from(z, (r, i) => U * Math.abs(r) + 4 * E52 * (Math.abs(mu[i]!) + Math.abs(r - mu[i]!)) + TINY);
-      expect(worstBound(get(m, pz, n), z, bz)).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, pz, n), z, bz);
 
       const pdz = put(dz), pdlv = put(new Float64Array(n).fill(NaN));
       k.reparam_backward_f32(n, plv, peps, pdz, pdz, pdlv); // dmu aliases dz
       const dmu = new Float64Array(n), dlv = new Float64Array(n);
       ref.reparamBackward(n, lv, eps, dz, dmu, dlv);
       expect(get(m, pdz, n)).toEqual(dmu);
-      expect(worstBound(get(m, pdlv, n), dlv, rel(dlv, 1.01))).toBeLessThanOrEqual(1);
+      expectWithinBound(get(m, pdlv, n), dlv, rel(dlv, 1.01));
     })));
   });
 });

@@ -11,7 +11,7 @@ import { ae, vae } from "../../src/models/index.js";
 import type { Model } from "../../src/models/model.js";
 import { foldIn, key, uniform } from "../../src/random/index.js";
 import { directionalCheck } from "../../src/testing/gradients.js";
-import { worstError } from "../kernels/harness.js";
+import { expectClose } from "../../src/testing/index.js";
 import { forwardPass } from "../../src/objectives/evaluate.js";
 import { defaultObjective } from "../../src/objectives/objective.js";
 
@@ -101,10 +101,10 @@ describe("conv models: gradients and backends", () => {
         const theta = model.layout.flatten(model.init(key(c.seed)));
         const x = uniform(key(c.seed + 1), c.batch * model.spec.input);
         const w = run(be, model, theta, x, c.batch, c.seed), r = run(ref, model, theta, x, c.batch, c.seed);
-        expect(worstError([w.sums.reconstruction!, w.sums.kl!], [r.sums.reconstruction!, r.sums.kl!], 1e-4, 1e-4)).toBeLessThanOrEqual(1);
+        expectClose([w.sums.reconstruction!, w.sums.kl!], [r.sums.reconstruction!, r.sums.kl!], { rtol: 1e-4, atol: 1e-4 });
         let scale = 0;
         for (const g of r.grads) scale = Math.max(scale, Math.abs(g));
-        expect(worstError(w.grads, r.grads, 1e-4 * scale + 1e-6, 1e-3)).toBeLessThanOrEqual(1);
+        expectClose(w.grads, r.grads, { rtol: 1e-3, atol: 1e-4 * scale + 1e-6 });
       }), { numRuns: 25 });
     });
   }

@@ -10,7 +10,7 @@ import { instantiateSync } from "../../src/kernels/module.js";
 import { ae, vae } from "../../src/models/index.js";
 import type { Model } from "../../src/models/model.js";
 import { key, foldIn, uniform } from "../../src/random/index.js";
-import { worstError } from "../kernels/harness.js";
+import { expectClose } from "../../src/testing/index.js";
 import { forwardPass } from "../../src/objectives/evaluate.js";
 import { defaultObjective } from "../../src/objectives/objective.js";
 
@@ -54,11 +54,11 @@ describe("wasm backends agree with the float64 backend on whole models", () => {
           const w = run(be, model, theta, x, c.batch, c.seed);
           const r = run(ref, model, theta, x, c.batch, c.seed);
           // Magnitudes: loss sums are O(batch * input); f32 accumulation error stays ~1e-5 relative.
-          expect(worstError([w.sums.reconstruction!, w.sums.kl!], [r.sums.reconstruction!, r.sums.kl!], 1e-4, 1e-4)).toBeLessThanOrEqual(1);
-          expect(worstError(w.out, r.out, 1e-5, 1e-4)).toBeLessThanOrEqual(1);
+          expectClose([w.sums.reconstruction!, w.sums.kl!], [r.sums.reconstruction!, r.sums.kl!], { rtol: 1e-4, atol: 1e-4 });
+          expectClose(w.out, r.out, { rtol: 1e-4, atol: 1e-5 });
           let scale = 0;
           for (const g of r.grads) scale = Math.max(scale, Math.abs(g));
-          expect(worstError(w.grads, r.grads, 1e-4 * scale + 1e-6, 1e-3)).toBeLessThanOrEqual(1);
+          expectClose(w.grads, r.grads, { rtol: 1e-3, atol: 1e-4 * scale + 1e-6 });
         },
       ), { numRuns: 40 });
     });

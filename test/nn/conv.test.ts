@@ -21,8 +21,7 @@ import { Sequential, SequentialRun } from "../../src/nn/sequential.js";
 import { ConfigError, type Layer } from "../../src/nn/layer.js";
 import { key, normalF64 } from "../../src/random/index.js";
 import { directionalCheck } from "../../src/testing/gradients.js";
-import { worstError } from "../kernels/harness.js";
-import { convCaseArb, geometryOf, type ConvCase } from "../../src/testing/index.js";
+import { convCaseArb, expectClose, geometryOf, type ConvCase } from "../../src/testing/index.js";
 
 const ref = new ReferenceBackend();
 const wasm = (["simd", "scalar"] as const).map((isa) => {
@@ -197,7 +196,7 @@ describe("Conv2d and ConvTranspose2d forward against direct float64 convolutions
       const pads = padsOf(c.padding, [c.input[0], c.input[1]], [...c.kernel], [...c.stride], [...c.dilation]);
       const want = directConv(x, c.batch, g.h, g.w, g.c, params[0]!, bias ? params[1]! : null, outChannels, g.kh, g.kw,
         [...c.stride], [...c.dilation], pads, g.oh, g.ow);
-      expect(worstError(y, want, 1e-12, 1e-12)).toBeLessThanOrEqual(1);
+      expectClose(y, want, { rtol: 1e-12, atol: 1e-12 });
     }), { numRuns: 150 });
   });
 
@@ -221,7 +220,7 @@ describe("Conv2d and ConvTranspose2d forward against direct float64 convolutions
       }
       const want = directConvT(x, c.batch, c.input[0], c.input[1], c.input[2], params[0]!, c.bias ? params[1]! : null, c.outChannels,
         c.kernel[0], c.kernel[1], c.stride, c.dilation, pads, oh, ow);
-      expect(worstError(y, want, 1e-12, 1e-12)).toBeLessThanOrEqual(1);
+      expectClose(y, want, { rtol: 1e-12, atol: 1e-12 });
     }), { numRuns: 150 });
   });
 
@@ -392,9 +391,9 @@ describe("wasm backends agree with the float64 backend on the conv layers", () =
     const r = runLayer(ref, layer, batch, params, x, dy);
     const scale = (v: Float64Array) => v.reduce((m, t) => Math.max(m, Math.abs(t)), 0);
     // f32 products summed over at most a few thousand terms of O(1): 1e-5 of the largest value.
-    expect(worstError(w.y, r.y, 1e-5 * scale(r.y) + 1e-6, 1e-4)).toBeLessThanOrEqual(1);
-    expect(worstError(w.dx, r.dx, 1e-5 * scale(r.dx) + 1e-6, 1e-4)).toBeLessThanOrEqual(1);
-    w.grads.forEach((g, i) => expect(worstError(g, r.grads[i]!, 1e-5 * scale(r.grads[i]!) + 1e-6, 1e-4)).toBeLessThanOrEqual(1));
+    expectClose(w.y, r.y, { rtol: 1e-4, atol: 1e-5 * scale(r.y) + 1e-6 });
+    expectClose(w.dx, r.dx, { rtol: 1e-4, atol: 1e-5 * scale(r.dx) + 1e-6 });
+    w.grads.forEach((g, i) => expectClose(g, r.grads[i]!, { rtol: 1e-4, atol: 1e-5 * scale(r.grads[i]!) + 1e-6 }));
   }
 
   for (const be of wasm) {
@@ -438,11 +437,11 @@ describe("ConvTranspose2d in sample chunks", () => {
       const grads = params.map((p) => new Float64Array(p.length));
       for (let b = 0; b < batch; b++) {
         const one = runLayer(ref, layer, 1, params, x.subarray(b * nIn, (b + 1) * nIn), dy.subarray(b * nOut, (b + 1) * nOut));
-        expect(worstError(whole.y.subarray(b * nOut, (b + 1) * nOut), one.y, 1e-12, 1e-12)).toBeLessThanOrEqual(1);
-        expect(worstError(whole.dx.subarray(b * nIn, (b + 1) * nIn), one.dx, 1e-12, 1e-12)).toBeLessThanOrEqual(1);
+        expectClose(whole.y.subarray(b * nOut, (b + 1) * nOut), one.y, { rtol: 1e-12, atol: 1e-12 });
+        expectClose(whole.dx.subarray(b * nIn, (b + 1) * nIn), one.dx, { rtol: 1e-12, atol: 1e-12 });
         one.grads.forEach((g, i) => g.forEach((v, j) => { grads[i]![j]! += v; }));
       }
-      grads.forEach((g, i) => expect(worstError(whole.grads[i]!, g, 1e-9, 1e-9)).toBeLessThanOrEqual(1));
+      grads.forEach((g, i) => expectClose(whole.grads[i]!, g, { rtol: 1e-9, atol: 1e-9 }));
     }
   });
 });

@@ -16,7 +16,7 @@ import { LayerNorm } from "../../src/nn/layer-norm.js";
 import { ConfigError, type LayerContext } from "../../src/nn/layer.js";
 import { key, normalF64 } from "../../src/random/index.js";
 import { directionalCheck } from "../../src/testing/gradients.js";
-import { worstError } from "../kernels/harness.js";
+import { expectClose } from "../../src/testing/index.js";
 
 const ref = new ReferenceBackend();
 const wasm = (["simd", "scalar"] as const).map((isa) => {
@@ -47,16 +47,16 @@ describe("LayerNorm", () => {
     const eps = 1e-5, layer = new LayerNorm([3], eps);
     const r = 1 / Math.sqrt(2 / 3 + eps), s2 = r * r; // mean 2, biased variance 2/3; xhat = [-r, 0, r]
     const out = run(ref, layer, 1, [1, 1, 1], [0, 0, 0], [1, 2, 3], [1, 0, 0]);
-    expect(worstError(out.y, [-r, 0, r], 1e-15, 1e-15)).toBeLessThanOrEqual(1);
+    expectClose(out.y, [-r, 0, r], { rtol: 1e-15, atol: 1e-15 });
     expect(out.y[0]).toBeCloseTo(-1.2247357, 6);
     // dy = [1, 0, 0]: g = dy, mean(g) = 1/3, mean(g xhat) = -r/3;
     // dx = r (g - 1/3 - xhat (-r/3)) = r [2/3 - r^2/3, -1/3, -1/3 + r^2/3] (-> r [1/6, -1/3, 1/6] as eps -> 0).
-    expect(worstError(out.dx, [r * (2 / 3 - s2 / 3), -r / 3, r * (-1 / 3 + s2 / 3)], 1e-15, 1e-14)).toBeLessThanOrEqual(1);
-    expect(worstError(out.dw, [-r, 0, 0], 1e-15, 1e-15)).toBeLessThanOrEqual(1);
+    expectClose(out.dx, [r * (2 / 3 - s2 / 3), -r / 3, r * (-1 / 3 + s2 / 3)], { rtol: 1e-14, atol: 1e-15 });
+    expectClose(out.dw, [-r, 0, 0], { rtol: 1e-15, atol: 1e-15 });
     expect(out.db).toEqual(Float64Array.from([1, 0, 0]));
     // weight [1, 2, 3], bias [0, 1, 0]: y = xhat * weight + bias, feature by feature.
     const affine = run(ref, layer, 1, [1, 2, 3], [0, 1, 0], [1, 2, 3], [0, 0, 0]);
-    expect(worstError(affine.y, [-r, 1, 3 * r], 1e-15, 1e-15)).toBeLessThanOrEqual(1);
+    expectClose(affine.y, [-r, 1, 3 * r], { rtol: 1e-15, atol: 1e-15 });
   });
 
   it("passes central differences for dx, dweight and dbias along random directions", () => {
@@ -129,7 +129,7 @@ describe("LayerNorm", () => {
       // f64 arithmetic throughout; the f32 roundings of the outputs and of the stored mean and
       // rstd (a relative 2^-24 each) dominate: 1e-6 of the largest value.
       for (const k of ["y", "dx", "dw", "db"] as const) {
-        expect(worstError(got[k], want[k], 1e-6 * scale(want[k]), 1e-6), k).toBeLessThanOrEqual(1);
+        expectClose(got[k], want[k], { rtol: 1e-6, atol: 1e-6 * scale(want[k]), what: k });
       }
     });
   }
