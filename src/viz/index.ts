@@ -6,4 +6,5 @@ export * from "./raster.js";
 export * from "./font.js";
 export * from "./images.js";
 export * from "./figures/index.js";
+export { dendrogram, type DendrogramOptions } from "./figures/dendrogram.js";
 export { encodePng } from "./png.js";
