@@ -5,3 +5,5 @@ export { ari, clusteringAccuracy, linearAssignment, nmi, silhouette, SILHOUETTE_
 export { continuity, trustworthiness } from "./metrics-embedding.js";
 export { knnAccuracy, knnPredict, nearestNeighbours, type NeighbourOptions, type Neighbours } from "./knn.js";
 export { linearProbe, type LinearProbe, type LinearProbeOptions } from "./probe.js";
+export { checkPerplexity, conditionalAffinities, MOMENTUM_SWITCH, perplexityAffinities, tsne, tsneCost, tsneGradient, type TsneOptions, type TsneResult } from "./tsne.js";
+export { umap, type Umap, type UmapOptions } from "./umap.js";
