@@ -4,6 +4,7 @@ import type { Io } from "./io.js";
 import { UsageError } from "./args.js";
 import { train, trainHelp } from "./commands/train.js";
 import { commands as useCommands } from "./commands/use.js";
+import { analyze } from "./commands/analyze.js";
 
 const help = `latent: autoencoders and variational autoencoders on the CPU
 
@@ -15,7 +16,8 @@ usage: latent <command> [options]     (latent <command> --help for its options)
   sample        decode samples from the prior to a PNG
   reconstruct   test images above their reconstructions, as a PNG
   encode        codes of a data set as CSV or JSON lines
-  interpolate   decoded paths between pairs of test codes, as a PNG`;
+  interpolate   decoded paths between pairs of test codes, as a PNG
+  analyze       clustering, kNN, linear-probe and neighbourhood figures of codes, PCA and pixels`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
@@ -30,6 +32,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return 0;
       case "train":
         await train(rest, io);
+        return 0;
+      case "analyze":
+        await analyze(rest, io);
         return 0;
       default: {
         const use = useCommands[command];
