@@ -7,17 +7,8 @@ import {
   CheckError, dotBound, expectClose, expectSameBits, expectWithinBound, gamma, productBound, sumBound, ulpF32,
 } from "../../src/testing/index.js";
 import { key, uniform } from "../../src/random/index.js";
+import { thrown } from "../support/thrown.js";
 
-/** The CheckError fn throws (the test fails if it throws nothing or something else). */
-function thrown(fn: () => unknown): CheckError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckError);
-    return e as CheckError;
-  }
-  throw new Error("expected a CheckError, nothing was thrown");
-}
 
 const U = 2 ** -24;
 

@@ -10,6 +10,7 @@ import { cut, type ThreadedBackend } from "../../src/parallel/index.js";
 import { nodeSpawn } from "../../src/parallel/node/spawn.js";
 import { foldIn, key, normal, uniform } from "../../src/random/index.js";
 import { CheckError, expectDeterministic, expectSameAcrossThreads } from "../../src/testing/index.js";
+import { thrown } from "../support/thrown.js";
 
 async function rejection(p: Promise<unknown>): Promise<CheckError> {
   try {
@@ -21,15 +22,6 @@ async function rejection(p: Promise<unknown>): Promise<CheckError> {
   throw new Error("expected a CheckError, the promise resolved");
 }
 
-function thrown(fn: () => unknown): CheckError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckError);
-    return e as CheckError;
-  }
-  throw new Error("expected a CheckError, nothing was thrown");
-}
 
 const rt = initSync(undefined, { isa: "simd" });
 

@@ -13,16 +13,8 @@ import { WasmBackend } from "../../src/backend/wasm.js";
 import { instantiateSync, type Isa } from "../../src/kernels/module.js";
 import { foldIn, key, normal, normalF64, split, uniform } from "../../src/random/index.js";
 import { CheckError, expectDistribution, expectMonteCarlo, ksStatistic, normalCdf } from "../../src/testing/index.js";
+import { thrown } from "../support/thrown.js";
 
-function thrown(fn: () => unknown): CheckError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CheckError);
-    return e as CheckError;
-  }
-  throw new Error("expected a CheckError, nothing was thrown");
-}
 
 function backendOf(isa: Isa): WasmBackend {
   const loaded = instantiateSync(undefined, { isa });
