@@ -11,6 +11,7 @@ import { tensor } from "../src/tensor/tensor.js";
 import { initState } from "../src/train/step.js";
 import { Trainer } from "../src/train/trainer.js";
 import { valueAndGrad } from "../src/train/value-and-grad.js";
+import { alternate } from "./alternate.js";
 
 export interface HandLoop {
   /** samples/s of the in-place trainer (fit's path) and of the hand-written loop. */
@@ -36,18 +37,8 @@ export function handLoopVsFit(be: WasmBackend, steps = 40): HandLoop {
     params = applyUpdates(params, updates);
     optState = state;
   };
-  for (let i = 0; i < 10; i++) { trainer.run(xs[i % 8]!, foldIn(key(2), i)); handStep(xs[i % 8]!, foldIn(key(2), i)); }
-  let inPlace = 0, hand = 0;
-  for (let i = 0; i < steps; i++) {
-    const x = xs[i % 8]!, k = foldIn(key(3), i);
-    let t = performance.now();
-    trainer.run(x, k);
-    inPlace += performance.now() - t;
-    t = performance.now();
-    handStep(x, k);
-    hand += performance.now() - t;
-  }
+  const ms = alternate(steps, 10, (i) => trainer.run(xs[i % 8]!, foldIn(key(3), i)), (i) => handStep(xs[i % 8]!, foldIn(key(3), i)));
   trainer.dispose();
   vg.dispose();
-  return { fit: (rows * steps) / (inPlace / 1000), hand: (rows * steps) / (hand / 1000), overheadPct: 100 * (hand / inPlace - 1) };
+  return { fit: rows / (ms.a / 1000), hand: rows / (ms.b / 1000), overheadPct: 100 * (ms.b / ms.a - 1) };
 }

@@ -10,6 +10,7 @@ import { foldIn, key, uniform } from "../src/random/index.js";
 import { tensor } from "../src/tensor/tensor.js";
 import { initState, step } from "../src/train/step.js";
 import { Trainer } from "../src/train/trainer.js";
+import { alternate } from "./alternate.js";
 
 export interface StepOverhead {
   /** ms per step: the in-place trainer, the pure step, and the pure step's load and read-out alone. */
@@ -28,17 +29,8 @@ export function stepOverhead(be: WasmBackend, steps = 40): StepOverhead {
   trainer.load(state0);
   const pureStep = step(model, opt, { backend: be });
   let state = state0;
-  for (let i = 0; i < 10; i++) { trainer.run(xs[i % 8]!, foldIn(key(2), i)); ({ state } = pureStep(state, xs[i % 8]!, foldIn(key(2), i))); }
-  let inPlace = 0, pure = 0;
-  for (let i = 0; i < steps; i++) {
-    const x = xs[i % 8]!, k = foldIn(key(3), i);
-    let t = performance.now();
-    trainer.run(x, k);
-    inPlace += performance.now() - t;
-    t = performance.now();
-    ({ state } = pureStep(state, x, k));
-    pure += performance.now() - t;
-  }
+  const ms = alternate(steps, 10, (i) => trainer.run(xs[i % 8]!, foldIn(key(3), i)),
+    (i) => { ({ state } = pureStep(state, xs[i % 8]!, foldIn(key(3), i))); });
   trainer.dispose();
-  return { inPlace: inPlace / steps, pure: pure / steps, overheadPct: 100 * (pure / inPlace - 1) };
+  return { inPlace: ms.a, pure: ms.b, overheadPct: 100 * (ms.b / ms.a - 1) };
 }
