@@ -1,4 +1,5 @@
 export { pca, project, type Pca } from "./pca.js";
+export { widePca } from "./pca-wide.js";
 export { kmeans, type KMeansResult, type KMeansOptions } from "./kmeans.js";
 export { checkLinkage, cut, linkage, type Linkage, type LinkageMethod } from "./hierarchical.js";
 export { ari, clusteringAccuracy, linearAssignment, nmi, silhouette, SILHOUETTE_HOST_ROWS, type SilhouetteOptions } from "./metrics-clustering.js";

@@ -9,7 +9,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { init } from "../../backend/default.js";
-import { linkage, project } from "../../analysis/index.js";
+import { linkage, project, widePca } from "../../analysis/index.js";
 import { features, pickSamples, type Split } from "../../data/dataset.js";
 import { normalizationFromJson, type Normalization } from "../../data/normalize.js";
 import { loadDataset } from "../../data/node/load.js";
@@ -24,7 +24,7 @@ import { writePng } from "../../viz/node/png.js";
 import { int, oneOf, parse, str, UsageError } from "../args.js";
 import { orThrow, rightOrThrow } from "../errors.js";
 import type { Io } from "../io.js";
-import { checkFinite, figures, firstTwo, kmeansLabels, plane, TRUST_K, widePca, type Representation, type RepresentationFigures } from "./analyze-metrics.js";
+import { checkFinite, figures, firstTwo, kmeansLabels, plane, TRUST_K, type Representation, type RepresentationFigures } from "./analyze-metrics.js";
 import { dataSpec } from "./train.js";
 
 export const analyzeHelp = `latent analyze --model FILE [--data mnist|fashion-mnist|DIR] [--n 2000] [--out analysis] [--seed 1]
