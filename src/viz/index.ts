@@ -8,3 +8,4 @@ export * from "./images.js";
 export * from "./figures/index.js";
 export { dendrogram, type DendrogramOptions } from "./figures/dendrogram.js";
 export { encodePng } from "./png.js";
+export { base64, escapeHtml, renderReport, type Report, type ReportImage, type ReportSection, type ReportTable } from "./report.js";
