@@ -3,7 +3,8 @@
  * reconstructions.png, samples.png (VAE), latent.png (test codes coloured by label: the first
  * two dimensions for a 2-D latent, else the first two principal components), manifold.png
  * (decodes over a grid: the prior's quantiles for a 2-D VAE latent, else along the first two
- * principal directions of the codes), interpolation.png and loss.png.
+ * principal directions of the codes), interpolation.png and loss.png. runPictures gives them
+ * as rasters drawn on demand (for a report), writePictures writes them.
  *
  * Every image is shown on the data's own scale: test images as stored (uint8 v as v / 255), and
  * whatever the model outputs (reconstructions, samples, decodes) mapped back through the inverse
@@ -25,6 +26,7 @@ import type { EpochMetrics } from "../train/fit.js";
 import { imageSheet, interpolationStrips, latentGridCodes, latentManifold, lerp, lossCurve, normalQuantileGrid,
   reconstructionGrid, scatterPlot, slerp } from "../viz/figures/index.js";
 import type { FourBandMode, ImageShape } from "../viz/images.js";
+import type { Raster } from "../viz/raster.js";
 import { writePng } from "../viz/node/png.js";
 import { splitRows } from "../data/rows.js";
 import { decodeRows, encodeRows, reconstructRows, sampleRows, type RunOptions } from "../models/batched.js";
@@ -39,7 +41,7 @@ function row(t: Tensor, i: number): Float32Array {
 }
 
 /** Model outputs [n, d] shown on the data's scale. */
-function shown(norm: Normalization, t: Tensor): Tensor {
+export function shown(norm: Normalization, t: Tensor): Tensor {
   return norm.method === "global" ? t : tensor(denormalizeForDisplay(norm, t.data), t.shape);
 }
 
@@ -56,8 +58,8 @@ export function latentPlane(model: Model, params: Params, x: Tensor | Rows, ev: 
   return { codes, plane: project(p, codes), pcaOf: p };
 }
 
-/** 4-band images (R, G, B, NIR) are shown three ways. */
-const fourBandModes = [["truecolor", "true colour (R, G, B)"], ["falsecolor", "false colour (NIR, R, G)"], ["nir", "NIR"]] as const;
+/** 4-band images (R, G, B, NIR) are shown three ways: file-name suffix and description. */
+export const fourBandModes = [["truecolor", "true colour (R, G, B)"], ["falsecolor", "false colour (NIR, R, G)"], ["nir", "NIR"]] as const;
 
 export function reconstructionPicture(model: Model, params: Params, ds: Dataset, key: Key, n = 10,
   title = "test images (top) and reconstructions", mode: FourBandMode = "truecolor", norm: Normalization = GLOBAL, ev: RunOptions = {}) {
@@ -142,24 +144,48 @@ export function lossPicture(history: readonly EpochMetrics[]) {
   return lossCurve(series, { title: "loss per epoch", xLabel: "epoch", yLabel: "nats per sample" });
 }
 
-/** Writes every picture into `dir`; returns the file names. */
-export async function writePictures(dir: string, model: Model, params: Params, ds: Dataset,
-  history: readonly EpochMetrics[], key: Key, norm: Normalization = GLOBAL, ev: RunOptions = {}): Promise<string[]> {
+/** A picture of a run folder, drawn when `make` is called: its file name and what it shows. */
+export interface RunPicture {
+  readonly name: string;
+  readonly caption: string;
+  readonly make: () => Raster;
+}
+
+/**
+ * The pictures writePictures writes, in its order and drawn with its keys, without writing
+ * them (the analyze command's report shows them). Each is drawn only when asked for.
+ */
+export function runPictures(model: Model, params: Params, ds: Dataset, history: readonly EpochMetrics[], key: Key,
+  norm: Normalization = GLOBAL, ev: RunOptions = {}): RunPicture[] {
   const [kRec, kSample, kInterp, kLatent, kManifold] = split(key, 5) as [Key, Key, Key, Key, Key];
-  const written: string[] = [];
-  const put = async (name: string, make: () => Parameters<typeof writePng>[1]) => { await writePng(join(dir, name), make()); written.push(name); };
-  if (ds.test.n > 0) await put("reconstructions.png", () => reconstructionPicture(model, params, ds, kRec, 20, undefined, undefined, norm, ev));
+  const out: RunPicture[] = [];
+  const add = (name: string, caption: string, make: () => Raster) => { out.push({ name, caption, make }); };
+  const what = model.spec.kind === "vae" ? "posterior means" : "codes";
+  const bands = ds.imageShape[2] === 4 ? `, in ${fourBandModes[0][1]}` : "";
+  if (ds.test.n > 0) add("reconstructions.png", `20 random test images (top rows) and their reconstructions${bands}`, () => reconstructionPicture(model, params, ds, kRec, 20, undefined, undefined, norm, ev));
   if (ds.test.n > 0 && ds.imageShape[2] === 4) {
-    for (const [mode, what] of fourBandModes.slice(1)) {
-      await put(`reconstructions-${mode}.png`, () => reconstructionPicture(model, params, ds, kRec, 20, `test images (top) and reconstructions, ${what}`, mode, norm, ev));
+    for (const [mode, how] of fourBandModes.slice(1)) {
+      add(`reconstructions-${mode}.png`, `the same test images and reconstructions in ${how}`,
+        () => reconstructionPicture(model, params, ds, kRec, 20, `test images (top) and reconstructions, ${how}`, mode, norm, ev));
     }
   }
-  if (model.spec.kind === "vae") await put("samples.png", () => samplePicture(model, params, ds.imageShape as ImageShape, kSample, 64, norm, ev));
+  if (model.spec.kind === "vae") add("samples.png", "64 samples from the prior, decoded", () => samplePicture(model, params, ds.imageShape as ImageShape, kSample, 64, norm, ev));
   if (ds.test.n > 1) {
-    await put("latent.png", () => latentPicture(model, params, ds, kLatent, norm, ev));
-    await put("manifold.png", () => manifoldPicture(model, params, ds, kManifold, 15, norm, ev));
-    await put("interpolation.png", () => interpolationPicture(model, params, ds, kInterp, 4, 10, false, norm, ev));
+    add("latent.png", `up to ${SCATTER_POINTS} test ${what} by label`, () => latentPicture(model, params, ds, kLatent, norm, ev));
+    add("manifold.png", "decodes over a 15 x 15 grid of the latent space", () => manifoldPicture(model, params, ds, kManifold, 15, norm, ev));
+    add("interpolation.png", "decodes along straight lines between the codes of pairs of test images", () => interpolationPicture(model, params, ds, kInterp, 4, 10, false, norm, ev));
   }
-  if (history.length > 0) await put("loss.png", () => lossPicture(history));
+  if (history.length > 0) add("loss.png", "the loss per epoch on the training and test splits", () => lossPicture(history));
+  return out;
+}
+
+/** Writes every picture of runPictures into `dir`, one after another; returns the file names. */
+export async function writePictures(dir: string, model: Model, params: Params, ds: Dataset,
+  history: readonly EpochMetrics[], key: Key, norm: Normalization = GLOBAL, ev: RunOptions = {}): Promise<string[]> {
+  const written: string[] = [];
+  for (const p of runPictures(model, params, ds, history, key, norm, ev)) {
+    await writePng(join(dir, p.name), p.make());
+    written.push(p.name);
+  }
   return written;
 }

@@ -105,7 +105,7 @@ export async function renderReport(r: Report): Promise<string> {
     const sec = r.sections[s]!;
     const html: string[] = [`<section id="${ids[s]}"><h2>${escapeHtml(sec.heading)}</h2>`];
     for (const p of sec.text ?? []) html.push(`<p>${escapeHtml(p)}</p>`);
-    (sec.tables ?? []).forEach((t, i) => html.push(table(t, `section "${sec.heading}" table ${i}`)));
+    (sec.tables ?? []).forEach((t: ReportTable, i: number) => html.push(table(t, `section "${sec.heading}" table ${i}`)));
     if (sec.images && sec.images.length > 0) {
       html.push(`<div class="figs">`);
       for (let i = 0; i < sec.images.length; i++) {

@@ -1,10 +1,10 @@
 /**
  * The figures of `latent analyze` for one representation of the samples (raw pixels, their PCA,
- * the model's codes): clustering against the labels (k-means and Ward), kNN and linear-probe
- * accuracy from a training set, and the trustworthiness of a 2-D PCA. All inputs are [n, d]
- * f32 tensors; labels lie in 0..classes-1.
+ * the model's codes): clustering against the labels (k-means and Ward, k clusters), kNN and
+ * linear-probe accuracy from a training set, and the trustworthiness of a 2-D PCA (t-SNE's and
+ * UMAP's: analyze-embed.ts). All inputs are [n, d] f32 tensors; labels lie in 0..classes-1.
  */
-import { ari, clusteringAccuracy, cut, kmeans, knnAccuracy, linearProbe, linkage, nmi, pca, project, trustworthiness } from "../../analysis/index.js";
+import { ari, clusteringAccuracy, cut, kmeans, knnAccuracy, linearProbe, linkage, nmi, pca, project, trustworthiness, type KMeansResult, type Linkage } from "../../analysis/index.js";
 import { ConfigError } from "../../nn/layer.js";
 import type { Key } from "../../random/index.js";
 import { tensor, type Tensor } from "../../tensor/tensor.js";
@@ -23,6 +23,7 @@ export interface RepresentationFigures {
   readonly ward: Clustering;
   readonly knn: { readonly k1: number; readonly k5: number };
   readonly probe: number;
+  /** Of the 2-D PCA. */
   readonly trustworthiness: number;
 }
 
@@ -39,6 +40,8 @@ export interface Labelled {
   readonly testLabels: ArrayLike<number>;
   readonly trainLabels: ArrayLike<number>;
   readonly classes: number;
+  /** Clusters of k-means and Ward. */
+  readonly clusters: number;
 }
 
 function scores(labels: ArrayLike<number>, predicted: ArrayLike<number>): Clustering {
@@ -52,24 +55,22 @@ export function checkFinite(t: Tensor, what: string): void {
   if (i >= 0) throw new ConfigError(`${what}: sample ${Math.floor(i / d)} has a non-finite value (${t.data[i]})`);
 }
 
-/** k-means labels of the rows of x (k = classes, nInit 4). */
-export function kmeansLabels(x: Tensor, classes: number, key: Key): Int32Array {
-  return kmeans(x, classes, { key, nInit: 4 }).labels;
-}
-
-export function figures(r: Representation, l: Labelled, keys: { kmeans: Key; probe: Key }): RepresentationFigures {
-  const km = kmeansLabels(r.test, l.classes, keys.kmeans);
-  const ward = cut(linkage(r.test, "ward"), l.classes);
+/** The figures of r, with its k-means clustering (nInit 4) and its Ward linkage. */
+export function figures(r: Representation, l: Labelled, keys: { kmeans: Key; probe: Key }): { figures: RepresentationFigures; kmeans: KMeansResult; ward: Linkage } {
+  const clustering = kmeans(r.test, l.clusters, { key: keys.kmeans, nInit: 4 });
+  const km = clustering.labels;
+  const tree = linkage(r.test, "ward");
+  const ward = cut(tree, l.clusters);
   const probe = linearProbe(r.train, l.trainLabels, r.test, l.testLabels,
     { classes: l.classes, epochs: PROBE_EPOCHS, learningRate: PROBE_LEARNING_RATE, key: keys.probe });
-  return {
+  return { kmeans: clustering, ward: tree, figures: {
     dim: r.test.shape[1]!,
     kmeans: scores(l.testLabels, km),
     ward: scores(l.testLabels, ward),
     knn: { k1: knnAccuracy(r.train, l.trainLabels, r.test, l.testLabels, 1), k5: knnAccuracy(r.train, l.trainLabels, r.test, l.testLabels, 5) },
     probe: probe.testAccuracy,
     trustworthiness: trustworthiness(r.test, r.plane, TRUST_K),
-  };
+  } };
 }
 
 /** The first two columns of y [n, k] as [n, 2] (a zero second column when k = 1). */

@@ -1,131 +1,125 @@
 /**
  * latent analyze: how well a model's codes keep the classes of its data, beside the raw pixels
- * and their PCA to the code's size. n test samples and min(n, train size) training samples, drawn
- * without replacement by --seed (splits may be stored sorted by class, as the embedded MNIST is,
- * so their first samples would not be a fair subset) and kept in split order, are read with the
- * model's normalisation (as `latent encode` reads them) and encoded (VAE: posterior means). Writes DIR/analysis.json, codes-pca.png, codes-kmeans.png and
- * dendrogram.png, and prints a table. --n above the test split is clamped, with a note.
+ * and their PCA to the code's size, in figures (analysis.json and a printed table), pictures
+ * (PNG files) and one self-contained page holding them all with the model's own pictures
+ * (report.html). The steps, each in its own file: the input, checked before any long
+ * computation (analyze-input.ts); the figures of each representation (analyze-metrics.ts); t-SNE
+ * and UMAP of the PCA and the codes (analyze-embed.ts); the k-means clusters of the codes matched
+ * to the classes (analyze-clusters.ts); the pictures (analyze-pictures.ts); the table and the
+ * report (analyze-report.ts). Every key is split from --seed's. Bad input (flags, a model that
+ * does not take the data, k > n, a perplexity too large for n, non-finite codes) is one line and
+ * exit code 2 (src/cli/errors.ts).
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { init } from "../../backend/default.js";
-import { linkage, project, widePca } from "../../analysis/index.js";
-import { features, pickSamples, type Split } from "../../data/dataset.js";
-import { normalizationFromJson, type Normalization } from "../../data/normalize.js";
-import { loadDataset } from "../../data/node/load.js";
-import { splitRows } from "../../data/rows.js";
-import { loadModel } from "../../io/node/model-file.js";
+import { project, widePca } from "../../analysis/index.js";
 import { writeFileAtomic } from "../../io/node/atomic-write.js";
-import { encodeRows } from "../../models/batched.js";
 import { key, split, type Key } from "../../random/index.js";
 import { tensor, type Tensor } from "../../tensor/tensor.js";
-import { dendrogram, scatterPlot } from "../../viz/index.js";
-import { writePng } from "../../viz/node/png.js";
-import { int, oneOf, parse, str, UsageError } from "../args.js";
-import { orThrow, rightOrThrow } from "../errors.js";
+import { int, num, oneOf, parse, str, UsageError } from "../args.js";
 import type { Io } from "../io.js";
-import { checkFinite, figures, firstTwo, kmeansLabels, plane, TRUST_K, type Representation, type RepresentationFigures } from "./analyze-metrics.js";
+import { matchClusters } from "./analyze-clusters.js";
+import { embed, UMAP_NEIGHBOURS, type Embeddings } from "./analyze-embed.js";
+import { DEFAULT_PERPLEXITY, MIN_SAMPLES, readInput } from "./analyze-input.js";
+import { figures, firstTwo, plane, TRUST_K, type Representation } from "./analyze-metrics.js";
+import { analysisPictures } from "./analyze-pictures.js";
+import { reportHtml, tableLines, type Figures } from "./analyze-report.js";
 import { dataSpec } from "./train.js";
 
-export const analyzeHelp = `latent analyze --model FILE [--data mnist|fashion-mnist|DIR] [--n 2000] [--out analysis] [--seed 1]
-  For n random test samples (drawn by --seed) as raw pixels, as their PCA to the code's size and as the model's codes
-  (VAE: posterior means): k-means and Ward clustering (k = number of classes) scored by ACC, NMI and ARI,
-  kNN (k = 1, 5) and linear-probe accuracy trained on n random training samples, and the
-  trustworthiness (k = ${TRUST_K}) of a 2-D PCA. Writes DIR/analysis.json, codes-pca.png, codes-kmeans.png
-  and dendrogram.png (Ward on the codes) and prints a table.`;
+export const analyzeHelp = `latent analyze --model FILE [--data mnist|fashion-mnist|DIR] [--n 2000] [--k K] [--perplexity ${DEFAULT_PERPLEXITY}] [--out analysis] [--seed 1]
+  For n random test samples (drawn by --seed; at least ${MIN_SAMPLES}, at most the test split, with a note) as raw pixels,
+  as their PCA to the code's size and as the model's codes (VAE: posterior means):
+    k-means and Ward clustering into k clusters (--k: 2..100 and at most n; default the number of classes),
+      scored against the labels by ACC, NMI and ARI;
+    kNN (k = 1, 5) and linear-probe accuracy, trained on n random training samples;
+    the trustworthiness (k = ${TRUST_K}) of a 2-D PCA of each, and of t-SNE and UMAP (${UMAP_NEIGHBOURS} neighbours) of the PCA
+      and the codes; t-SNE's --perplexity must be at most (n - 1) / 3 (the default is lowered to fit, with a note).
+  Writes into --out:
+    analysis.json       every figure, and the k-means clusters of the codes against the classes
+    codes-pca.png, codes-tsne.png, codes-umap.png    the codes in two dimensions by label (...-kmeans.png: by cluster)
+    pca-tsne.png, pca-umap.png                       the same of the pixels' PCA, by label
+    confusion.png       classes against the k-means clusters of the codes, matched as for ACC
+    prototypes.png      each cluster's centroid decoded (4 bands: also prototypes-falsecolor.png, NIR, R, G)
+    dendrogram.png      Ward linkage of the codes
+    report.html         one self-contained page: the table, these pictures, and the model's training curve (from the
+                        metrics.jsonl beside the model, when there is one), samples (VAE), reconstructions,
+                        interpolations and decoded manifold
+  and prints the table. With the default n, about a minute on MNIST.`;
 
-/** The samples of a split at idx, normalised, as an f32 tensor [idx.length, d]. */
-function rowsAt(s: Split, d: number, norm: Normalization, idx: Uint32Array): Tensor {
-  const out = new Float32Array(idx.length * d);
-  splitRows(s, d, norm, idx).fill(0, idx.length, out);
-  return tensor(out, [idx.length, d]);
-}
-
-const fmt = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : "  nan");
-
-function table(reps: Record<string, RepresentationFigures>): string[] {
-  const head = "representation  dim   kmeans acc/nmi/ari   ward acc/nmi/ari     knn1   knn5   probe  trust";
-  return [head, ...Object.entries(reps).map(([name, r]) => [
-    name.padEnd(14), String(r.dim).padStart(5), "  ",
-    [r.kmeans.acc, r.kmeans.nmi, r.kmeans.ari].map(fmt).join(" "), "  ",
-    [r.ward.acc, r.ward.nmi, r.ward.ari].map(fmt).join(" "), "  ",
-    [r.knn.k1, r.knn.k5, r.probe, r.trustworthiness].map(fmt).join("  "),
-  ].join(""))];
+/** The first k columns of t [rows, w]. */
+function keep(t: Tensor, k: number): Tensor {
+  const [rows, w] = t.shape as [number, number];
+  if (w === k) return t;
+  const o = new Float32Array(rows * k);
+  for (let i = 0; i < rows; i++) o.set(t.data.subarray(i * w, i * w + k), i * k);
+  return tensor(o, [rows, k]);
 }
 
 export async function analyze(argv: string[], io: Io): Promise<void> {
   const { values } = parse(argv, {
     model: { type: "string" }, data: { type: "string" }, sat6: { type: "string" }, seed: { type: "string", default: "1" },
     isa: { type: "string", default: "auto" }, n: { type: "string", default: "2000" }, out: { type: "string", default: "analysis" },
+    k: { type: "string" }, perplexity: { type: "string" },
   });
   if (values.help) { io.out(analyzeHelp); return; }
   const path = str(values, "model");
   if (!path) throw new UsageError("--model FILE is required (a model.safetensors written by latent train)");
-  const asked = int(values, "n", 2 * TRUST_K + 1);
+  const request = {
+    model: path, data: values.data !== undefined ? dataSpec(values) : null, n: int(values, "n", MIN_SAMPLES),
+    k: values.k === undefined ? null : int(values, "k", 2, 100),
+    perplexity: values.perplexity === undefined ? null : num(values, "perplexity", 0, Infinity, true),
+  };
   const out = str(values, "out")!;
   const seed = int(values, "seed", 0);
   await init({ isa: oneOf(values, "isa", ["auto", "relaxed", "simd", "scalar"] as const) });
-  const file = await orThrow(loadModel(path));
-  const norm = rightOrThrow(normalizationFromJson(file.normalization, path));
-  const trainedOn = (file.training as { data?: unknown } | undefined)?.data;
-  const spec = values.data !== undefined ? dataSpec(values) : typeof trainedOn === "string" ? trainedOn : "mnist";
-  const ds = await orThrow(loadDataset(spec));
-  const d = features(ds);
-  if (d !== file.spec.input) throw new UsageError(`--data ${spec} has ${d} values per sample but the model in ${path} takes ${file.spec.input}`);
-  if (norm.method === "band" && norm.low.length !== ds.imageShape[2]) {
-    throw new UsageError(`the model in ${path} normalises ${norm.low.length} bands but --data ${spec} has ${ds.imageShape[2]}`);
-  }
-  if (!ds.test.labels || !ds.train.labels) throw new UsageError(`--data ${spec} has no labels to analyse against`);
-  if (ds.train.n === 0) throw new UsageError(`--data ${spec} has no training samples for the kNN and the probe`);
-  const n = Math.min(asked, ds.test.n);
-  if (n < asked) io.out(`note: --n ${asked} is more than the ${ds.test.n} test samples of ${spec}; analysing ${n}`);
-  if (n < 2 * TRUST_K + 1) throw new UsageError(`--data ${spec} has ${n} test samples; the analysis needs at least ${2 * TRUST_K + 1}`);
-  const m = Math.min(n, ds.train.n);
-  const [kmKey, probeKey, testKey, trainKey] = split(key(seed), 4) as [Key, Key, Key, Key];
-  const testIdx = pickSamples(testKey, ds.test.n, n).sort(), trainIdx = pickSamples(trainKey, ds.train.n, m).sort();
-  const testLabels = Uint8Array.from(testIdx, (i) => ds.test.labels![i]!), trainLabels = Uint8Array.from(trainIdx, (i) => ds.train.labels![i]!);
-  let classes = 0;
-  for (const y of [testLabels, trainLabels]) for (const v of y) classes = Math.max(classes, v + 1);
-  classes = Math.max(classes, ds.classNames?.length ?? 0);
-  if (classes < 2) throw new UsageError(`--data ${spec} has a single class; clustering and probes need at least 2`);
-  if (classes > n) throw new UsageError(`--n ${n} is fewer than the ${classes} classes to cluster into`);
+  // The first four keys are those of the command's first version, so its figures stay as they were.
+  const [kmKey, probeKey, testKey, trainKey, tsneKey, umapKey, picturesKey] = split(key(seed), 7) as [Key, Key, Key, Key, Key, Key, Key];
+  const a = await readInput(request, { test: testKey, train: trainKey }, io);
+  const L = a.file.spec.latent;
 
-  const pixels = { test: rowsAt(ds.test, d, norm, testIdx), train: rowsAt(ds.train, d, norm, trainIdx) };
-  const L = file.spec.latent;
-  const codes = { test: encodeRows(file.model, file.params, splitRows(ds.test, d, norm, testIdx)).mean,
-    train: encodeRows(file.model, file.params, splitRows(ds.train, d, norm, trainIdx)).mean };
-  checkFinite(codes.test, `the codes of ${path} on the test samples`);
-  checkFinite(codes.train, `the codes of ${path} on the training samples`);
   // PCA of the pixels, fit on the n analysed samples; its first two columns are the pixels' 2-D PCA.
-  const fit = widePca(pixels.test, Math.min(Math.max(L, 2), d));
-  const pcaTest = project(fit, pixels.test), pcaTrain = project(fit, pixels.train);
-  const keep = (t: Tensor, k: number): Tensor => {
-    const [rows, w] = t.shape as [number, number];
-    if (w === k) return t;
-    const o = new Float32Array(rows * k);
-    for (let i = 0; i < rows; i++) o.set(t.data.subarray(i * w, i * w + k), i * k);
-    return tensor(o, [rows, k]);
-  };
-  const codesPlane = plane(codes.test);
+  const fit = widePca(a.pixels.test, Math.min(Math.max(L, 2), a.d));
+  const pcaTest = project(fit, a.pixels.test), pcaTrain = project(fit, a.pixels.train);
+  const codesPlane = plane(a.codes.test);
   const reps: Record<"pixels" | "pca" | "codes", Representation> = {
-    pixels: { ...pixels, plane: firstTwo(pcaTest) },
+    pixels: { ...a.pixels, plane: firstTwo(pcaTest) },
     pca: { test: keep(pcaTest, L), train: keep(pcaTrain, L), plane: firstTwo(pcaTest) },
-    codes: { ...codes, plane: codesPlane },
+    codes: { ...a.codes, plane: codesPlane },
   };
-  const labelled = { testLabels, trainLabels, classes };
-  const results = {} as Record<"pixels" | "pca" | "codes", RepresentationFigures>;
-  for (const name of ["pixels", "pca", "codes"] as const) results[name] = figures(reps[name], labelled, { kmeans: kmKey, probe: probeKey });
+  const labelled = { testLabels: a.testLabels, trainLabels: a.trainLabels, classes: a.classes, clusters: a.k };
+  const measured = {
+    pixels: figures(reps.pixels, labelled, { kmeans: kmKey, probe: probeKey }),
+    pca: figures(reps.pca, labelled, { kmeans: kmKey, probe: probeKey }),
+    codes: figures(reps.codes, labelled, { kmeans: kmKey, probe: probeKey }),
+  };
+  const [tsneKeys, umapKeys] = [split(tsneKey, 2), split(umapKey, 2)] as [[Key, Key], [Key, Key]];
+  const embeddings: Record<"pca" | "codes", Embeddings> = {
+    pca: embed(reps.pca.test, a.perplexity, { tsne: tsneKeys[0], umap: umapKeys[0] }),
+    codes: embed(reps.codes.test, a.perplexity, { tsne: tsneKeys[1], umap: umapKeys[1] }),
+  };
+  const results: Record<"pixels" | "pca" | "codes", Figures> = {
+    pixels: measured.pixels.figures,
+    pca: { ...measured.pca.figures, ...embeddings.pca.figures },
+    codes: { ...measured.codes.figures, ...embeddings.codes.figures },
+  };
+  const km = measured.codes.kmeans;
+  const match = matchClusters(a.testLabels, km.labels, a.classes, a.k);
+  const pictures = analysisPictures(a, { codesPlane, kmeans: km, match, ward: measured.codes.ward, embeddings });
 
   await mkdir(out, { recursive: true });
-  const json = { model: path, data: ds.name, n, train: m, classes, latent: L, kind: file.spec.kind, seed, representations: results };
+  const json = {
+    model: path, data: a.ds.name, n: a.n, train: a.m, classes: a.classes, k: a.k, latent: L, kind: a.file.spec.kind, seed,
+    perplexity: a.perplexity, umapNeighbours: UMAP_NEIGHBOURS, representations: results,
+    confusion: {
+      of: "k-means clusters of the codes", rows: Array.from({ length: a.classes }, (_, c) => a.ds.classNames?.[c] ?? String(c)),
+      clusters: match.order, matched: match.order.map((j) => (match.classOf[j]! >= 0 ? match.classOf[j] : null)), counts: match.counts,
+    },
+  };
   await writeFileAtomic(join(out, "analysis.json"), new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
-  const what = file.spec.kind === "vae" ? "posterior means" : "codes";
-  const names = ds.classNames ? { classNames: ds.classNames } : {};
-  const axes = { xLabel: `principal component 1 of ${L}`, yLabel: L > 1 ? `principal component 2 of ${L}` : "", width: 640, height: 480 };
-  await writePng(join(out, "codes-pca.png"), scatterPlot(codesPlane, testLabels, { title: `${n} test ${what} by label`, ...names, ...axes }));
-  const km = kmeansLabels(codes.test, classes, kmKey);
-  await writePng(join(out, "codes-kmeans.png"), scatterPlot(codesPlane, Uint8Array.from(km), { title: `${n} test ${what} by k-means cluster (k = ${classes})`, ...axes }));
-  await writePng(join(out, "dendrogram.png"), dendrogram(linkage(codes.test, "ward"), { lastP: 30, title: `Ward linkage of ${n} test ${what}`, width: 720 }));
-  for (const line of table(results)) io.out(line);
-  io.out(`wrote ${join(out, "analysis.json")}, codes-pca.png, codes-kmeans.png, dendrogram.png`);
+  for (const p of pictures) await writeFileAtomic(join(out, p.name), p.png);
+  const html = await reportHtml({ input: a, seed, umapNeighbours: UMAP_NEIGHBOURS, representations: results, pictures, key: picturesKey });
+  await writeFileAtomic(join(out, "report.html"), new TextEncoder().encode(html));
+  for (const line of tableLines(results)) io.out(line);
+  io.out(`wrote ${join(out, "analysis.json")}, ${pictures.map((p) => p.name).join(", ")}, report.html`);
 }
