@@ -1,9 +1,9 @@
 /**
  * The figures a learner looks at after training an autoencoder, each drawn into a Raster:
  * reconstructions under their originals, sheets of samples, the decoded latent manifold,
- * interpolation strips, a scatter plot of codes coloured by class, and loss curves. Plus
- * the numbers behind them: the normal quantile grid (with an inverse normal CDF) and the
- * linear and spherical interpolation of codes. Runtime-neutral.
+ * interpolation strips, a scatter plot of codes coloured by class, loss curves and confusion
+ * matrices. Plus the numbers behind them: the normal quantile grid (with an inverse normal CDF)
+ * and the linear and spherical interpolation of codes. Runtime-neutral.
  */
 export { TITLE_HEIGHT } from "./common.js";
 export type { GridOptions } from "./grid-layout.js";
@@ -18,3 +18,7 @@ export { formatNumber, niceTicks } from "./ticks.js";
 export { toPixel, type Plot, type PlotFrame, type PlotOptions } from "./axes.js";
 export { scatterPlot, type ScatterOptions } from "./scatter.js";
 export { lossCurve, type LossCurveOptions, type LossSeries } from "./loss-curve.js";
+export { CONFUSION_GAP, CONFUSION_HIGH, CONFUSION_LOW, CONFUSION_PADDING, confusionMatrix, confusionShade, type ConfusionOptions } from "./confusion.js";
+export { sideBySide, type SideBySideOptions } from "./side-by-side.js";
+export { gridManifold, planeGridCodes, type GridManifoldOptions } from "./grid-manifold.js";
+export { drawDataRect, drawGaussianContours } from "./plot-overlays.js";
