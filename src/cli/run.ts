@@ -5,6 +5,10 @@ import { UsageError } from "./args.js";
 import { train, trainHelp } from "./commands/train.js";
 import { commands as useCommands } from "./commands/use.js";
 import { analyze } from "./commands/analyze.js";
+import { compare } from "./commands/compare.js";
+import { commands as denoiseCommands, denoiseSummary } from "./commands/denoise.js";
+import { commands as retrieveCommands, retrieveSummary } from "./commands/retrieve.js";
+import { compressCommands, compressSummary } from "./commands/compress.js";
 
 const help = `latent: autoencoders and variational autoencoders on the CPU
 
@@ -17,7 +21,12 @@ usage: latent <command> [options]     (latent <command> --help for its options)
   reconstruct   test images above their reconstructions, as a PNG
   encode        codes of a data set as CSV or JSON lines
   interpolate   decoded paths between pairs of test codes, as a PNG
-  analyze       clustering, kNN, linear-probe and neighbourhood figures of codes, PCA and pixels`;
+  analyze       clustering, kNN, linear-probe and neighbourhood figures of codes, PCA and pixels
+  compare       two models' code spaces side by side (e.g. an AE and a VAE): codes, grid decodes, draws from a
+                Gaussian fitted to the codes, interpolations; PNGs, report.html and compare.json
+  ${denoiseSummary}
+  ${retrieveSummary}
+  ${compressSummary}`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
@@ -36,8 +45,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
       case "analyze":
         await analyze(rest, io);
         return 0;
+      case "compare":
+        await compare(rest, io);
+        return 0;
       default: {
-        const use = useCommands[command];
+        const use = useCommands[command] ?? denoiseCommands[command] ?? retrieveCommands[command] ?? compressCommands[command];
         if (!use) throw new UsageError(`unknown command "${command}"; try latent --help`);
         await use(rest, io);
         return 0;
