@@ -9,6 +9,8 @@ import { compare } from "./commands/compare.js";
 import { commands as denoiseCommands, denoiseSummary } from "./commands/denoise.js";
 import { commands as retrieveCommands, retrieveSummary } from "./commands/retrieve.js";
 import { compressCommands, compressSummary } from "./commands/compress.js";
+import { commands as anomalyCommands, anomalySummary } from "./commands/anomaly.js";
+import { commands as sparseCommands, sparseSummary } from "./commands/sparse.js";
 
 const help = `latent: autoencoders and variational autoencoders on the CPU
 
@@ -26,7 +28,9 @@ usage: latent <command> [options]     (latent <command> --help for its options)
                 Gaussian fitted to the codes, interpolations; PNGs, report.html and compare.json
   ${denoiseSummary}
   ${retrieveSummary}
-  ${compressSummary}`;
+  ${compressSummary}
+  ${anomalySummary}
+  ${sparseSummary}`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
@@ -49,7 +53,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         await compare(rest, io);
         return 0;
       default: {
-        const use = useCommands[command] ?? denoiseCommands[command] ?? retrieveCommands[command] ?? compressCommands[command];
+        const use = useCommands[command] ?? denoiseCommands[command] ?? retrieveCommands[command] ?? compressCommands[command] ?? anomalyCommands[command] ?? sparseCommands[command];
         if (!use) throw new UsageError(`unknown command "${command}"; try latent --help`);
         await use(rest, io);
         return 0;

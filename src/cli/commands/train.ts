@@ -5,6 +5,7 @@
  * watch the test loss (src/train/callbacks.ts). `--resume FILE` continues a run from a checkpoint
  * bit-identically to an uninterrupted one (same parameters, optimizer state, keys, data order,
  * and the early-stopping and plateau states, which the file's training config holds).
+ * --sparsity, --code and --holdout-class: ./train-apps.ts.
  */
 import { mkdir } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -18,13 +19,13 @@ import { loadDataset } from "../../data/node/load.js";
 import { ModelFileError, modelToSafetensorsParts, type JsonObject } from "../../io/model-file.js";
 import { loadModel } from "../../io/node/model-file.js";
 import { FileWriteError, writeFileAtomic } from "../../io/node/atomic-write.js";
-import { ae, vae, type Model } from "../../models/index.js";
+import { ae, vae, type Model, type PresetSpec } from "../../models/index.js";
 import { adam, type Optimizer } from "../../optim/index.js";
 import { foldIn, key, split, type Key } from "../../random/index.js";
 import { bestModel, checkpoint, earlyStopping, fit, initState, reduceLrOnPlateau, resume as resumeFit, withValidation, type Callback,
   type EarlyStopping, type EarlyStoppingState, type EpochMetrics, type PlateauState, type ReduceLrOnPlateau, type TrainState } from "../../train/index.js";
 import { ConfigError } from "../../nn/layer.js";
-import { int, intList, num, oneOf, parse, str, UsageError, type Options } from "../args.js";
+import { int, intList, num, oneOf, parse, str, UsageError } from "../args.js";
 import { orThrow, rightOrThrow } from "../errors.js";
 import { startThreads, type ThreadedBackend } from "../../parallel/index.js";
 import { nodeSpawn } from "../../parallel/node/spawn.js";
@@ -33,74 +34,13 @@ import { evaluateLoss, programRows } from "../../models/batched.js";
 import { writePictures } from "../pictures.js";
 import { progress } from "../progress.js";
 import type { Io } from "../io.js";
-import type { Corruption } from "../../objectives/objective.js";
+import type { Corruption, Penalty } from "../../objectives/objective.js";
 import { metricsLine, readHistory } from "../metrics-file.js";
-import { corruptionFlag, objectiveFor } from "../objective-flags.js";
+import { corruptionFlag, objectiveFor, sparsityFlag } from "../objective-flags.js";
+import { trainHelp, trainOptions } from "./train-options.js";
+import { checkPenaltyFits, holdoutLabel, sigmoidCodeModel, storedHoldout, storedPenalty, withoutClass } from "./train-apps.js";
 
-export const trainOptions: Options = {
-  data: { type: "string", default: "mnist" },
-  sat6: { type: "string" },
-  model: { type: "string", default: "vae" },
-  arch: { type: "string", default: "mlp" },
-  hidden: { type: "string" },
-  latent: { type: "string" },
-  channels: { type: "string", default: "32,64" },
-  kernel: { type: "string", default: "3" },
-  beta: { type: "string", default: "1" },
-  likelihood: { type: "string", default: "bernoulli" },
-  activation: { type: "string", default: "relu" },
-  epochs: { type: "string", default: "10" },
-  batch: { type: "string", default: "128" },
-  lr: { type: "string", default: "1e-3" },
-  seed: { type: "string", default: "1" },
-  out: { type: "string" },
-  resume: { type: "string" },
-  "checkpoint-every": { type: "string", default: "1" },
-  limit: { type: "string" },
-  normalize: { type: "string" },
-  isa: { type: "string", default: "auto" },
-  threads: { type: "string" },
-  "early-stop": { type: "string" },
-  plateau: { type: "string" },
-  corrupt: { type: "string" },
-  "plateau-factor": { type: "string" },
-};
-
-export const trainHelp = `latent train [options]
-  Trains an autoencoder and writes a run folder (model, metrics, pictures).
-
-  --data mnist|fashion-mnist|sat6|DIR  data set: the embedded MNIST digits (default), Fashion-MNIST
-                                   (apt-get install dataset-fashion-mnist), SAT-6 (with --sat6), or a
-                                   folder of IDX files or PNGs
-  --sat6 DIR_OR_FILE               SAT-6: a folder of the Kaggle CSV files, or sat-6-full.mat
-  --model ae|vae                   deterministic autoencoder or variational autoencoder (default vae)
-  --arch mlp|conv                  dense layers only, or stride-2 convolutions first (default mlp)
-  --hidden 400                     dense hidden widths, comma-separated, e.g. 512,256 (default 400; conv: 16)
-  --latent 20                      latent dimensions (default 20; conv: 2)
-  --channels 32,64                 conv: output channels of the stride-2 convolutions (default 32,64)
-  --kernel 3                       conv: odd kernel size (default 3)
-  --beta 1                         weight of the KL term (beta-VAE; default 1)
-  --likelihood bernoulli|continuousBernoulli|gaussian|laplace|mse  reconstruction term (default bernoulli)
-  --activation relu|leakyRelu|tanh|sigmoid|softplus|elu  hidden activation (default relu)
-  --epochs 10                      train until this many epochs are done (default 10)
-  --batch 128                      batch size (default 128)
-  --lr 1e-3                        Adam learning rate (default 1e-3)
-  --seed 1                         seed of every random choice (default 1)
-  --out runs/NAME                  run folder (default runs/<model>-<data>-seed<seed>)
-  --resume FILE                    continue from a checkpoint; model and training flags come from the file
-  --checkpoint-every 1             write checkpoint.safetensors every N epochs (default 1)
-  --early-stop PATIENCE            stop when the test loss has not improved for PATIENCE epochs
-  --plateau PATIENCE               multiply the learning rate by --plateau-factor when the test loss has not
-                                   improved for PATIENCE epochs (Keras's ReduceLROnPlateau)
-  --plateau-factor 0.5             with --plateau: the factor, in (0, 1) (default 0.5)
-  --corrupt mask:0.3               a denoising run: the encoder sees the input corrupted by gaussian:SIGMA,
-                                   mask:RATE or saltpepper:RATE (drawn from each step's key), the loss the clean input
-  --limit N                        use at most N training samples
-  --normalize band|global          uint8 pixels to [0, 1]: v / 255 in every band (global), or per band from the 1st
-                                   to the 99th percentile of the training split, clipped (band); default band for
-                                   data of 4 or more bands (SAT-6), global otherwise (MNIST, Fashion-MNIST, RGB)
-  --isa auto|relaxed|simd|scalar   kernel module (default auto)
-  --threads N                      threads to train on (default: every core); any N gives the same bits`;
+export { trainHelp, trainOptions };
 
 /** What a run stores in the file's "latent.training" metadata; enough to resume it. */
 export interface TrainingConfig {
@@ -119,10 +59,14 @@ export interface TrainingConfig {
   readonly plateau?: { readonly patience: number; readonly factor: number; readonly state: PlateauState } | null;
   /** --corrupt: the input corruption of a denoising run (absent in files written before it). */
   readonly corrupt?: Corruption | null;
+  /** --sparsity: the penalty on the code (absent in files written before it). */
+  readonly sparsity?: Penalty | null;
+  /** --holdout-class: the label left out of the training samples (absent in files written before it). */
+  readonly holdoutClass?: number | null;
 }
 
 const modelFlags = ["data", "sat6", "model", "arch", "hidden", "latent", "channels", "kernel", "beta", "likelihood", "activation", "batch", "lr", "seed", "limit", "normalize",
-  "early-stop", "plateau", "plateau-factor", "corrupt"];
+  "early-stop", "plateau", "plateau-factor", "corrupt", "sparsity", "code", "holdout-class"];
 
 function checkTraining(t: unknown, path: string): TrainingConfig {
   const o = t as Partial<TrainingConfig> | undefined;
@@ -131,6 +75,8 @@ function checkTraining(t: unknown, path: string): TrainingConfig {
   if (!ok) throw new UsageError(`${path}: the file has no usable training config to resume from (it was not written by latent train)`);
   try {
     runCallbacks(o as TrainingConfig);
+    storedPenalty(o.sparsity);
+    storedHoldout(o.holdoutClass);
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(`${path}: the training config's ${e.message}`);
     throw e;
@@ -163,12 +109,13 @@ export function dataSpec(values: Record<string, unknown>): string {
   return data;
 }
 
-/** The training samples a run uses: the first `limit` of the train split when limited. */
-function trainingSplit(ds: Dataset, limit: number | null): Split {
+/** The training samples a run uses: the first `limit` of the train split when limited, without the held-out class. */
+function trainingSplit(ds: Dataset, limit: number | null, holdout: number | null = null): Split {
   const d = features(ds);
-  return limit && limit < ds.train.n
+  const first = limit && limit < ds.train.n
     ? { ...ds.train, n: limit, pixels: ds.train.pixels.subarray(0, limit * d), labels: ds.train.labels?.subarray(0, limit) ?? null }
     : ds.train;
+  return holdout === null ? first : withoutClass(first, d, holdout, `the training split of ${ds.name}`);
 }
 
 /**
@@ -213,6 +160,8 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
     if (norm.method === "band" && norm.low.length !== ds.imageShape[2]) {
       throw new UsageError(`${resume} normalises ${norm.low.length} bands but ${config.data} has ${ds.imageShape[2]}`);
     }
+    if (config.holdoutClass != null) holdoutLabel(String(config.holdoutClass), ds);
+    checkPenaltyFits(file.model, config.sparsity ?? null);
     return run(file.model, config, { params: file.params, opt: file.optState }, ds, norm, values, checkpointEvery, isa, io, defaults.out);
   }
   {
@@ -231,20 +180,27 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
         state: { scale: 1, best: null, wait: 0, cooldownLeft: 0 },
       },
       corrupt: values.corrupt === undefined ? null : corruptionFlag(String(values.corrupt)),
+      sparsity: values.sparsity === undefined ? null : sparsityFlag(String(values.sparsity)),
+      holdoutClass: null,
     };
+    const code = oneOf(values, "code", ["linear", "sigmoid"] as const);
     const arch = oneOf(values, "arch", ["mlp", "conv"] as const);
     const conv = arch === "conv";
-    const hidden = intList({ hidden: values.hidden ?? (conv ? "16" : "400") }, "hidden", 1);
+    const hidden = values.hidden === "none" ? [] : intList({ hidden: values.hidden ?? (conv ? "16" : "400") }, "hidden", 1);
     const latent = int({ latent: values.latent ?? (conv ? "2" : "20") }, "latent", 1);
     const cfg = { hidden, latent, beta: num(values, "beta", 0), likelihood, activation };
     const channels = conv ? intList(values, "channels", 1) : [];
     const kernel = conv ? int(values, "kernel", 1, 99) : 0;
     const ds = await orThrow(loadDataset(config.data, limit ? { sat6: { limit } } : {}));
     const family = kind === "ae" ? ae : vae;
-    const model = conv ? family.conv({ imageShape: [...ds.imageShape], channels, kernel, ...cfg })
+    const preset = conv ? family.conv({ imageShape: [...ds.imageShape], channels, kernel, ...cfg })
       : family.mlp({ input: features(ds), ...cfg });
-    const norm = chooseNormalization(normalize, ds, trainingSplit(ds, limit));
-    return run(model, config, null, ds, norm, values, checkpointEvery, isa, io, defaults.out);
+    const model = code === "sigmoid" ? sigmoidCodeModel(preset.spec as PresetSpec, ds.imageShape) : preset;
+    checkPenaltyFits(model, config.sparsity ?? null);
+    const holdout = values["holdout-class"] === undefined ? null : holdoutLabel(String(values["holdout-class"]), ds);
+    const held: TrainingConfig = { ...config, holdoutClass: holdout };
+    const norm = chooseNormalization(normalize, ds, trainingSplit(ds, limit, holdout));
+    return run(model, held, null, ds, norm, values, checkpointEvery, isa, io, defaults.out);
   }
 }
 
@@ -277,7 +233,7 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   const { early, plateau } = runCallbacks(config);
   // While the plateau's scale is 1 its schedule gives config.lr itself, bit for bit.
   const opt: Optimizer = adam({ learningRate: plateau ? plateau.schedule(config.lr) : config.lr });
-  const trainSplit = trainingSplit(ds, config.limit);
+  const trainSplit = trainingSplit(ds, config.limit, config.holdoutClass ?? null);
   // The test split stays uint8: it is evaluated in bounded batches on the training backend
   // (models/batched.ts), never held as one f32 tensor.
   const testRows = splitRows(ds.test, d, norm);
@@ -294,6 +250,7 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
     : spec.arch === "mlp" ? `${spec.input}-${spec.hidden.join("-")}-${spec.latent}` : `composed ${spec.input}-${spec.latent}`;
   io.out(`training a ${spec.kind} (${shape}, ${model.layout.total} parameters) on ${ds.name}: ${trainSplit.n} train, ${ds.test.n} test samples; kernels: ${isa}, ${backend.threads} thread${backend.threads === 1 ? "" : "s"}${backend.singleThreadReason ? ` (${backend.singleThreadReason})` : ""}`);
   if (norm.method === "band") io.out(`inputs normalised ${describeNormalization(norm)}`);
+  if (config.holdoutClass != null) io.out(`class ${config.holdoutClass} held out of training (${trainingSplit(ds, config.limit).n - trainSplit.n} samples); the test split keeps it`);
   const bar = progress(config.epochs, io.tty, io.out);
   // The lowest test loss so far, and best.safetensors written whenever it falls.
   const best = bestModel({ monitor: "test.loss", best: config.bestTestLoss, save: (name, s, info) => save(`${name}.safetensors`, s, info.epoch) });
@@ -353,7 +310,7 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   const trainBatches = splitBatches(trainSplit, d, { batchSize: config.batch, key: kData, normalization: norm, reuseBuffers: true });
   const result = await fit(model, opt, {
     ...resumeFit({ state: state0, key: kFit, epochsDone: config.epochsDone, epochs: config.epochs, stepsPerEpoch: batchesPerEpoch }),
-    backend, objective: objectiveFor(model.spec, config.corrupt),
+    backend, objective: objectiveFor(model.spec, config.corrupt, config.sparsity ?? null),
     data: (epoch) => {
       encoded = null; // an encoded file is not kept through the next epoch
       bar.startEpoch(epoch, batchesPerEpoch); epochStart = performance.now(); return trainBatches(epoch);

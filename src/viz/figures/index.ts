@@ -22,3 +22,4 @@ export { CONFUSION_GAP, CONFUSION_HIGH, CONFUSION_LOW, CONFUSION_PADDING, confus
 export { sideBySide, type SideBySideOptions } from "./side-by-side.js";
 export { gridManifold, planeGridCodes, type GridManifoldOptions } from "./grid-manifold.js";
 export { drawDataRect, drawGaussianContours } from "./plot-overlays.js";
+export { binEdges, histogram, histogramCounts, valueRange, type BinOptions, type HistogramCounts, type HistogramOptions, type HistogramPlot, type HistogramSeries } from "./histogram.js";
