@@ -15,3 +15,4 @@ export * from "./optim";
 export * from "./random";
 export * from "./conv";
 export * from "./layernorm";
+export * from "./tsne";

@@ -1,5 +1,5 @@
 // The toolkit's figures beside scikit-learn and SciPy, on the codes of a trained model:
-// `npm run bench:analysis -- --model FILE [--ae FILE] [--python PATH] [--quick] [--json]`.
+// `npm run bench:analysis -- --model FILE [--also FILE ...] [--python PATH] [--quick] [--json]`.
 //
 // - k-means, the 60,000 training codes (posterior means for a VAE), k = 10, nInit 4: seconds on
 //   one thread and the inertia, beside scikit-learn's KMeans (lloyd, k-means++, same nInit) run
@@ -13,13 +13,15 @@
 //   function (analysis.trustworthiness, equal to scikit-learn's where distances have no ties).
 // - UMAP (umap-js), 10,000 test codes: seconds and trustworthiness.
 // - Quality on the 10,000 test digits, to report: k-means ACC and NMI (k = 10, nInit 4) on raw
-//   pixels and on each model's codes; kNN accuracy (k = 1, 5; the 60,000 training rows as
-//   references) and linear-probe accuracy (trained on the 60,000) on pixels, PCA to the code's
-//   size (fitted on the test pixels) and codes.
+//   pixels and on each model's codes (--model and every --also: e.g. an AE, a sparse AE and a
+//   denoising AE trained on the same data, the feature-learning table); kNN accuracy (k = 1, 5;
+//   the training rows as references) and linear-probe accuracy (trained on the training rows) on
+//   pixels, PCA to the code's size (fitted on the test pixels) and codes.
 //
 // Peers run as child processes (bench/peers/sklearn_analysis.py, --python PATH, default
 // /usr/bin/python3: Debian's python3-sklearn); a missing peer is reported and the rest goes on.
-// --quick: 2,000 test codes for Ward, t-SNE and UMAP and no quality section. Data: the model's
+// --quick: 2,000 test codes for Ward, t-SNE and UMAP and no quality section; --quality-only: the
+// quality section alone. Data: the model's
 // own data set (its training record), read with the model's normalisation. Benchmarks report;
 // they assert nothing.
 import { parseArgs } from "node:util";
@@ -40,8 +42,8 @@ import { key, split, type Key } from "../src/random/index.js";
 import { tensor, type Tensor } from "../src/tensor/tensor.js";
 
 const { values: args } = parseArgs({ options: {
-  model: { type: "string" }, ae: { type: "string" }, python: { type: "string", default: "/usr/bin/python3" },
-  quick: { type: "boolean", default: false }, json: { type: "boolean", default: false },
+  model: { type: "string" }, also: { type: "string", multiple: true }, python: { type: "string", default: "/usr/bin/python3" },
+  quick: { type: "boolean", default: false }, "quality-only": { type: "boolean", default: false }, json: { type: "boolean", default: false },
 } });
 const log = (s: string) => process.stderr.write(s + "\n");
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -90,7 +92,7 @@ function sameMerges(ours: Float64Array, theirs: Float64Array): { same: number; r
 async function main(): Promise<void> {
   if (!args.model) { log("--model FILE is required (e.g. runs/demo/model.safetensors from `npm start`)"); process.exit(2); }
   await init({ isa: "simd" });
-  const models = [["model", args.model], ...(args.ae ? [["ae", args.ae]] : [])] as const;
+  const models = [["model", args.model], ...(args.also ?? []).map((p, i) => [`also${i + 1}`, p])] as const;
   const loaded = [];
   for (const [name, path] of models) {
     const f = await loadModel(path)();
@@ -115,43 +117,45 @@ async function main(): Promise<void> {
   const small = head(testCodes, Math.min(nSmall, ds.test.n));
   const [kmKey, tsneKey, umapKey, probeKey] = split(key(0), 4) as [Key, Key, Key, Key];
 
-  // k-means on the training codes.
-  let t0 = performance.now();
-  const km = kmeans(trainCodes, 10, { key: kmKey, nInit: 4 });
-  const kmOurs = { seconds: seconds(t0), inertia: km.inertia, iterations: km.iterations };
-  const kmPeer1 = peer("kmeans", trainCodes, ["--k", "10", "--n-init", "4"], { OMP_NUM_THREADS: "1" });
-  const kmPeerAll = peer("kmeans", trainCodes, ["--k", "10", "--n-init", "4"]);
-  const strip = (r: Record<string, unknown>) => { const { labels: _l, ward: _w, tsne: _t, ...rest } = r; return rest; };
-  report.kmeans = { n: trainCodes.shape[0], d: trainCodes.shape[1], ours: kmOurs, sklearn1: strip(kmPeer1), sklearnAll: strip(kmPeerAll),
-    inertiaRatio: "inertia" in kmPeer1 ? km.inertia / (kmPeer1.inertia as number) : null };
-  log(`k-means: ${JSON.stringify(report.kmeans)}`);
+  if (!args["quality-only"]) {
+    // k-means on the training codes.
+    let t0 = performance.now();
+    const km = kmeans(trainCodes, 10, { key: kmKey, nInit: 4 });
+    const kmOurs = { seconds: seconds(t0), inertia: km.inertia, iterations: km.iterations };
+    const kmPeer1 = peer("kmeans", trainCodes, ["--k", "10", "--n-init", "4"], { OMP_NUM_THREADS: "1" });
+    const kmPeerAll = peer("kmeans", trainCodes, ["--k", "10", "--n-init", "4"]);
+    const strip = (r: Record<string, unknown>) => { const { labels: _l, ward: _w, tsne: _t, ...rest } = r; return rest; };
+    report.kmeans = { n: trainCodes.shape[0], d: trainCodes.shape[1], ours: kmOurs, sklearn1: strip(kmPeer1), sklearnAll: strip(kmPeerAll),
+      inertiaRatio: "inertia" in kmPeer1 ? km.inertia / (kmPeer1.inertia as number) : null };
+    log(`k-means: ${JSON.stringify(report.kmeans)}`);
 
-  // Ward on test codes.
-  t0 = performance.now();
-  const ward = linkage(small, "ward");
-  const wardOurs = { seconds: seconds(t0) };
-  const wardPeer = peer("ward", small, []);
-  report.ward = { n: small.shape[0], ours: wardOurs, scipy: strip(wardPeer),
-    merges: "ward" in wardPeer && wardPeer.ward ? sameMerges(ward.matrix, wardPeer.ward as Float64Array) : null };
-  log(`ward: ${JSON.stringify(report.ward)}`);
+    // Ward on test codes.
+    t0 = performance.now();
+    const ward = linkage(small, "ward");
+    const wardOurs = { seconds: seconds(t0) };
+    const wardPeer = peer("ward", small, []);
+    report.ward = { n: small.shape[0], ours: wardOurs, scipy: strip(wardPeer),
+      merges: "ward" in wardPeer && wardPeer.ward ? sameMerges(ward.matrix, wardPeer.ward as Float64Array) : null };
+    log(`ward: ${JSON.stringify(report.ward)}`);
 
-  // t-SNE on test codes.
-  const tsneOptions = { key: tsneKey, perplexity: 30, iterations: 1000, init: "pca", learningRate: 200, earlyExaggeration: 12,
-    method: "barnes-hut", theta: 0.5 } as TsneOptions;
-  t0 = performance.now();
-  const emb = tsne(small, tsneOptions);
-  const tsneOurs = { seconds: seconds(t0), trustworthiness: trustworthiness(small, emb.embedding, TRUST_K), cost: emb.cost };
-  const tsnePeer = peer("tsne", small, ["--perplexity", "30", "--iterations", "1000"]);
-  const peerEmb = "tsne" in tsnePeer && tsnePeer.tsne ? tensor(Float32Array.from(tsnePeer.tsne as Float64Array), [small.shape[0]!, 2]) : null;
-  report.tsne = { n: small.shape[0], ours: tsneOurs,
-    sklearn: { ...strip(tsnePeer), ...(peerEmb ? { trustworthiness: trustworthiness(small, peerEmb, TRUST_K) } : {}) } };
-  log(`t-SNE: ${JSON.stringify(report.tsne)}`);
+    // t-SNE on test codes.
+    const tsneOptions = { key: tsneKey, perplexity: 30, iterations: 1000, init: "pca", learningRate: 200, earlyExaggeration: 12,
+      method: "barnes-hut", theta: 0.5 } as TsneOptions;
+    t0 = performance.now();
+    const emb = tsne(small, tsneOptions);
+    const tsneOurs = { seconds: seconds(t0), trustworthiness: trustworthiness(small, emb.embedding, TRUST_K), cost: emb.cost };
+    const tsnePeer = peer("tsne", small, ["--perplexity", "30", "--iterations", "1000"]);
+    const peerEmb = "tsne" in tsnePeer && tsnePeer.tsne ? tensor(Float32Array.from(tsnePeer.tsne as Float64Array), [small.shape[0]!, 2]) : null;
+    report.tsne = { n: small.shape[0], ours: tsneOurs,
+      sklearn: { ...strip(tsnePeer), ...(peerEmb ? { trustworthiness: trustworthiness(small, peerEmb, TRUST_K) } : {}) } };
+    log(`t-SNE: ${JSON.stringify(report.tsne)}`);
 
-  // UMAP on test codes.
-  t0 = performance.now();
-  const u = umap(small, { key: umapKey });
-  report.umap = { n: small.shape[0], seconds: seconds(t0), trustworthiness: trustworthiness(small, u.embedding, TRUST_K) };
-  log(`UMAP: ${JSON.stringify(report.umap)}`);
+    // UMAP on test codes.
+    t0 = performance.now();
+    const u = umap(small, { key: umapKey });
+    report.umap = { n: small.shape[0], seconds: seconds(t0), trustworthiness: trustworthiness(small, u.embedding, TRUST_K) };
+    log(`UMAP: ${JSON.stringify(report.umap)}`);
+  }
 
   if (!args.quick) {
     const labels = ds.test.labels!, trainLabels = ds.train.labels!;
@@ -170,7 +174,7 @@ async function main(): Promise<void> {
     const L = main0.spec.latent;
     const fit = widePca(pixels, L);
     score(`pca${L}`, project(fit, pixels), project(fit, trainPixels));
-    for (const m of loaded) score(`codes:${m.name} (${m.file.spec.kind}, ${m.file.spec.latent})`, encode(m.file, ds.test), encode(m.file, ds.train));
+    for (const m of loaded) score(`codes of ${m.path} (${m.file.spec.kind}, latent ${m.file.spec.latent})`, encode(m.file, ds.test), encode(m.file, ds.train));
     report.quality = quality;
   }
   if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");

@@ -22,6 +22,7 @@ export * as data from "./data/index.js";
 export * as nn from "./nn/index.js";
 export * as io from "./io/index.js";
 export * as analysis from "./analysis/index.js";
+export * as apps from "./apps/index.js";
 export * as viz from "./viz/index.js";
 export * as parallel from "./parallel/index.js";
 export { tensor, zeros, toTensor, ShapeError, type Tensor, type TensorLike } from "./tensor/tensor.js";

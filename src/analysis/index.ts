@@ -1,5 +1,5 @@
 export { pca, project, type Pca } from "./pca.js";
-export { widePca } from "./pca-wide.js";
+export { projectWide, widePca } from "./pca-wide.js";
 export { kmeans, type KMeansResult, type KMeansOptions } from "./kmeans.js";
 export { checkLinkage, cut, linkage, type Linkage, type LinkageMethod } from "./hierarchical.js";
 export { ari, clusteringAccuracy, linearAssignment, nmi, silhouette, SILHOUETTE_HOST_ROWS, type SilhouetteOptions } from "./metrics-clustering.js";
@@ -8,3 +8,7 @@ export { knnAccuracy, knnPredict, nearestNeighbours, type NeighbourOptions, type
 export { linearProbe, type LinearProbe, type LinearProbeOptions } from "./probe.js";
 export { checkPerplexity, conditionalAffinities, MOMENTUM_SWITCH, perplexityAffinities, tsne, tsneCost, tsneGradient, type TsneOptions, type TsneResult } from "./tsne.js";
 export { umap, type Umap, type UmapOptions } from "./umap.js";
+export { TSNE_EXACT_MAX_POINTS } from "./tsne.js";
+export { sparseFromDense, sparsePerplexityAffinities, type SparseAffinities, type SparseAffinityOptions } from "./tsne-sparse.js";
+export { tsneGradientBarnesHut, type BarnesHutOptions } from "./tsne-barnes-hut.js";
+export { cholesky, fitGaussian, projectGaussian, sampleGaussian, type GaussianFit } from "./gaussian-fit.js";

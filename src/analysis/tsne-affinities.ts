@@ -40,19 +40,40 @@ export function squaredDistances(x: Rows): Float64Array {
   return out;
 }
 
-/** Fills row i of p with the conditional p_j|i at precision beta; returns its entropy in nats. */
-function conditionalRow(dist: Float64Array, n: number, i: number, beta: number, p: Float64Array): number {
+/**
+ * Fills out[0..m) with the Gaussian conditional over m squared distances at precision beta (the
+ * distances shifted by their smallest); returns its entropy in nats.
+ */
+function gaussianRow(dist: Float64Array, m: number, beta: number, out: Float64Array): number {
   let dmin = Infinity;
-  for (let j = 0; j < n; j++) if (j !== i && dist[i * n + j]! < dmin) dmin = dist[i * n + j]!;
+  for (let j = 0; j < m; j++) if (dist[j]! < dmin) dmin = dist[j]!;
   let sum = 0, weighted = 0;
-  for (let j = 0; j < n; j++) {
-    if (j === i) { p[i * n + j] = 0; continue; }
-    const shifted = dist[i * n + j]! - dmin;
+  for (let j = 0; j < m; j++) {
+    const shifted = dist[j]! - dmin;
     const e = Math.exp(-beta * shifted);
-    p[i * n + j] = e; sum += e; weighted += shifted * e;
+    out[j] = e; sum += e; weighted += shifted * e;
   }
-  for (let j = 0; j < n; j++) p[i * n + j] = p[i * n + j]! / sum;
+  for (let j = 0; j < m; j++) out[j] = out[j]! / sum;
   return Math.log(sum) + beta * weighted / sum;
+}
+
+/**
+ * The conditional distribution over m squared distances (one point's, itself left out) with the
+ * given perplexity, written to out[0..m): the bisection on beta of the file comment. Shared by
+ * the exact and the sparse (nearest-neighbour) affinities, so that both give the same bits on the
+ * same distances in the same order.
+ */
+export function calibrateRow(dist: Float64Array, m: number, perplexity: number, out: Float64Array): void {
+  const target = Math.log(perplexity);
+  let beta = 1, lo = -Infinity, hi = Infinity;
+  for (let step = 0; step < PERPLEXITY_MAX_STEPS; step++) {
+    const h = gaussianRow(dist, m, beta, out);
+    const diff = h - target;
+    if (Math.abs(diff) < PERPLEXITY_TOLERANCE) break;
+    if (diff > 0) { lo = beta; beta = hi === Infinity ? beta * 2 : (beta + hi) / 2; }
+    else { hi = beta; beta = lo === -Infinity ? beta / 2 : (beta + lo) / 2; }
+    if (step === PERPLEXITY_MAX_STEPS - 1) gaussianRow(dist, m, beta, out);
+  }
 }
 
 /**
@@ -66,17 +87,11 @@ export function conditionalAffinities(x: TensorLike, perplexity: number): Float6
   checkPerplexity(perplexity, n);
   const dist = squaredDistances(rows);
   const p = new Float64Array(n * n);
-  const target = Math.log(perplexity);
+  const others = new Float64Array(n - 1), row = new Float64Array(n - 1);
   for (let i = 0; i < n; i++) {
-    let beta = 1, lo = -Infinity, hi = Infinity;
-    for (let step = 0; step < PERPLEXITY_MAX_STEPS; step++) {
-      const h = conditionalRow(dist, n, i, beta, p);
-      const diff = h - target;
-      if (Math.abs(diff) < PERPLEXITY_TOLERANCE) break;
-      if (diff > 0) { lo = beta; beta = hi === Infinity ? beta * 2 : (beta + hi) / 2; }
-      else { hi = beta; beta = lo === -Infinity ? beta / 2 : (beta + lo) / 2; }
-      if (step === PERPLEXITY_MAX_STEPS - 1) conditionalRow(dist, n, i, beta, p);
-    }
+    for (let j = 0, t = 0; j < n; j++) if (j !== i) others[t++] = dist[i * n + j]!;
+    calibrateRow(others, n - 1, perplexity, row);
+    for (let j = 0, t = 0; j < n; j++) if (j !== i) p[i * n + j] = row[t++]!;
   }
   return p;
 }

@@ -237,4 +237,38 @@ export interface KernelExports {
    */
   layer_norm_backward_f32(M: number, N: number, x: Ptr, gamma: Ptr, mean: Ptr, rstd: Ptr, dy: Ptr, dx: Ptr,
     dgamma: Ptr, dbeta: Ptr): void;
+
+  // ---- t-SNE (assembly/tsne.ts) ----
+  // Y row-major f64 [n, dims] (2-D: x, y interleaved); w_ij = 1 / (1 + |y_i - y_j|^2);
+  // attr_i = pscale sum_j p_ij w_ij (y_i - y_j), rep_i = sum_{j != i} w_ij^2 (y_i - y_j),
+  // Z = sum_{i != j} w_ij; the gradient of KL(P || Q) is 4 (attr - rep / Z). f64 storage, SIMD as
+  // f64x2, except the Barnes-Hut far field (f32x4 on leaf-relative coordinates, see the kernel).
+  /** Bytes of scratch tsne_exact_f64 needs: (dims + 3) n f64. */
+  tsne_exact_work_size(n: number, dims: number): number;
+  /** Exact forces from a dense f64 P [n, n] (pscale multiplies P): writes attr, rep [n, dims]; returns Z. */
+  tsne_exact_f64(n: number, dims: number, p: Ptr, pscale: number, y: Ptr, work: Ptr, attr: Ptr, rep: Ptr): number;
+  /**
+   * Attractive forces, 2-D, for a symmetric P given by its upper triangle in CSR: i32 rowPtr [n + 1],
+   * i32 cols (each > its row), f64 vals; each stored p_ij acts on rows i and j. Writes attr [n, 2].
+   */
+  tsne_attractive_2d_f64(n: number, rowPtr: Ptr, cols: Ptr, vals: Ptr, pscale: number, y: Ptr, attr: Ptr): void;
+  /** Bytes of scratch tsne_bh_repulsive_2d needs. */
+  tsne_bh_work_size(n: number): number;
+  /**
+   * Barnes-Hut repulsive forces, 2-D: writes rep [n, 2], returns the estimate of Z. A quadtree over
+   * Morton-sorted points, leaves of at most `leaf` points (more only where 32-bit codes coincide);
+   * each leaf walks the tree once, a node being a summary when (half its cell side) / (distance
+   * from its centre of mass to the leaf's bounding box) < theta (bhtsne's test, for all the
+   * leaf's points at once; a node holding the leaf is always opened); theta = 0 is exact. The
+   * lists are evaluated in f32 on leaf-relative coordinates (~1e-5 of the terms' magnitudes).
+   */
+  tsne_bh_repulsive_2d(n: number, y: Ptr, theta: number, leaf: number, work: Ptr, rep: Ptr): number;
+  /**
+   * bhtsne's step, in place on f64 gains, update, y [n, dims]: g = 4 (attr - zInv rep);
+   * gain = sign(g) != sign(update) ? gain + 0.2 : gain * 0.8, at least 0.01;
+   * update = momentum update - eta gain g; y += update; columns of y shifted to mean zero.
+   * Bit-identical in both builds and to the float64 reference.
+   */
+  tsne_step_f64(n: number, dims: number, attr: Ptr, rep: Ptr, zInv: number, momentum: number, eta: number,
+    gains: Ptr, update: Ptr, y: Ptr): void;
 }

@@ -1,11 +1,14 @@
-// widePca (subspace iteration) against pca (full Jacobi diagonalisation) on wide data with a
+// widePca (subspace iteration on the f32 GEMM) against pca (full Jacobi diagonalisation) on wide data with a
 // clear spectrum: the same variances and, up to the shared sign convention, the same directions.
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { init } from "../../src/backend/default.js";
 import { pca, widePca } from "../../src/analysis/index.js";
 import { key, normalF64 } from "../../src/random/index.js";
 import { tensor } from "../../src/tensor/tensor.js";
 
 describe("widePca", () => {
+  beforeAll(async () => { await init({ isa: "simd" }); });
+
   it("equals pca on 300 x 80 data whose variances fall off geometrically", () => {
     const n = 300, d = 80;
     const z = normalF64(key(1), n * d);

@@ -1,11 +1,15 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
-  conditionalAffinities, perplexityAffinities, trustworthiness, tsne, tsneCost, tsneGradient,
+  conditionalAffinities, perplexityAffinities, trustworthiness, tsne, tsneCost, tsneGradient, TSNE_EXACT_MAX_POINTS,
 } from "../../src/analysis/index.js";
+import { defaultBackend, initSync } from "../../src/backend/default.js";
+import { ReferenceBackend } from "../../src/backend/reference.js";
 import { ConfigError } from "../../src/nn/layer.js";
 import { foldIn, key, normalF64 } from "../../src/random/index.js";
 import { ShapeError, tensor } from "../../src/tensor/tensor.js";
 import { directionalCheck, expectClose, expectSameBits } from "../../src/testing/index.js";
+
+beforeAll(() => { initSync(); });
 
 function randomData(seed: number, n: number, d: number, scale = 1): Float32Array {
   return Float32Array.from(normalF64(key(seed), n * d), (v) => v * scale);
@@ -145,5 +149,67 @@ describe("tsne", () => {
     expect(() => tsne(ok, { key: key(0), perplexity: 2, init: "spectral" as never })).toThrow(ConfigError);
     expect(() => tsne(ok, { key: key(0), perplexity: 2, init: "pca", dims: 3 })).toThrow(ConfigError);
     expect(() => tsneGradient(new Float64Array(9), new Float64Array(5), 3, 2)).toThrow(ShapeError);
+  });
+
+  // t-SNE's descent amplifies rounding (measured here: equal to 1e-10 at 80 iterations, 2e-4 at 120
+  // on the exact method; the Barnes-Hut float32 far field 1e-7 at 20, 4e-2 at 80), so whole runs are
+  // compared over short horizons.
+  it("the kernels' exact method follows the float64 oracle path (the original loop) over 60 iterations", () => {
+    const opts = { key: key(4), perplexity: 10, iterations: 60, learningRate: 10, method: "exact" as const };
+    const a = tsne(xt, opts), b = tsne(xt, { ...opts, backend: new ReferenceBackend() });
+    expect(a.method).toBe("exact");
+    let scale = 0;
+    for (const v of b.embedding.data) scale = Math.max(scale, Math.abs(v));
+    expectClose(a.embedding.data, b.embedding.data, { atol: 1e-7 * scale });
+    expectClose(a.cost, b.cost, { rtol: 1e-7 });
+  });
+
+  it("Barnes-Hut separates the blobs, lowers its cost, and leaks nothing even when onProgress throws", () => {
+    const be = defaultBackend();
+    tsne(xt, { key: key(2), perplexity: 10, iterations: 1, method: "barnes-hut" }); // the backend's GEMM scratch, kept by it
+    const before = be.arena.allocatedBytes;
+    const costs: number[] = [];
+    const r = tsne(xt, { key: key(2), perplexity: 10, iterations: 300, learningRate: 10, method: "barnes-hut", onProgress: (_t, c) => costs.push(c) });
+    expect(r.method).toBe("barnes-hut");
+    for (let i = 1; i < costs.length; i++) expect(costs[i]!, `cost ${i}`).toBeLessThan(costs[i - 1]!);
+    expect(trustworthiness(xt, r.embedding, 5)).toBeGreaterThan(0.95);
+    // Its cost (sparse P, Z from the tree) is close to the exact KL of the same embedding.
+    const y = Float64Array.from(r.embedding.data);
+    expectClose(r.cost, tsneCost(perplexityAffinities(xt, 10), y), { rtol: 0.05 });
+    expect(be.arena.allocatedBytes).toBe(before);
+    const fail = () => { throw new Error("stop"); };
+    expect(() => tsne(xt, { key: key(2), perplexity: 10, iterations: 60, method: "barnes-hut", onProgress: fail })).toThrow("stop");
+    expect(() => tsne(xt, { key: key(2), perplexity: 10, iterations: 60, method: "exact", onProgress: fail })).toThrow("stop");
+    expect(be.arena.allocatedBytes).toBe(before);
+  });
+
+  it("Barnes-Hut on the kernels stays close to the float64 path (same tree) over 20 iterations", () => {
+    const opts = { key: key(4), perplexity: 10, iterations: 20, learningRate: 10, method: "barnes-hut" as const };
+    const a = tsne(xt, opts), b = tsne(xt, { ...opts, backend: new ReferenceBackend() });
+    let scale = 0;
+    for (const v of b.embedding.data) scale = Math.max(scale, Math.abs(v));
+    expectClose(a.embedding.data, b.embedding.data, { atol: 2e-6 * scale });
+  });
+
+  it("method auto: exact up to TSNE_EXACT_MAX_POINTS points, Barnes-Hut above", () => {
+    expect(tsne(xt, { key: key(1), perplexity: 10, iterations: 2 }).method).toBe("exact");
+    const m = TSNE_EXACT_MAX_POINTS + 1, big = tensor(randomData(5, m, 3), [m, 3]);
+    const r = tsne(big, { key: key(1), perplexity: 5, iterations: 2 });
+    expect(r.method).toBe("barnes-hut");
+    expect(r.embedding.shape).toEqual([m, 2]);
+    expect(() => tsne(big, { key: key(1), perplexity: 5, iterations: 2, dims: 3 })).toThrow(/"auto"/);
+    expect(tsne(big, { key: key(1), perplexity: 5, iterations: 0, dims: 3, method: "exact" }).method).toBe("exact");
+    // The smallest Barnes-Hut problem: 4 points, 3 neighbours each.
+    const tiny = tsne(tensor(randomData(6, 4, 2), [4, 2]), { key: key(1), perplexity: 1, iterations: 30, method: "barnes-hut" });
+    expect(tiny.embedding.data.every(Number.isFinite) && Number.isFinite(tiny.cost)).toBe(true);
+  });
+
+  it("throws ConfigError for a bad method, theta, or Barnes-Hut with dims other than 2", () => {
+    const ok = tensor(randomData(1, 10, 2), [10, 2]);
+    expect(() => tsne(ok, { key: key(0), perplexity: 2, method: "fast" as never })).toThrow(/method/);
+    expect(() => tsne(ok, { key: key(0), perplexity: 2, theta: -0.5 })).toThrow(/theta/);
+    expect(() => tsne(ok, { key: key(0), perplexity: 2, theta: Infinity })).toThrow(ConfigError);
+    expect(() => tsne(ok, { key: key(0), perplexity: 2, method: "barnes-hut", dims: 3 })).toThrow(/dims = 2/);
+    expect(() => tsne(ok, { key: key(0), perplexity: 0.3, method: "barnes-hut" })).toThrow(/perplexity/);
   });
 });

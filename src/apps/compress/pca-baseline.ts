@@ -13,7 +13,7 @@
  */
 import type { Pca } from "../../analysis/pca.js";
 import type { Backend, Buffer } from "../../backend/backend.js";
-import { gemmPca, projectRows } from "./gemm-pca.js";
+import { projectWide, widePca } from "../../analysis/pca-wide.js";
 import { ShapeError, type Tensor } from "../../tensor/tensor.js";
 import { encodeCompressed, FIXED_HEADER, HASH_BYTES, tableBytes, type CompressedSizes } from "./format.js";
 import { countSymbols, idealBits } from "./frequency.js";
@@ -46,14 +46,14 @@ function column(t: Tensor, j: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => t.data[i * k + j]!);
 }
 
-/** Fits the PCA on `train` [m, d] (kMax components at most; gemm-pca.ts) and measures every component of `test` [n, d] at every depth. */
+/** Fits the PCA on `train` [m, d] (kMax components at most; analysis/pca-wide.ts) and measures every component of `test` [n, d] at every depth. */
 export function pcaBaseline(train: Tensor, test: Tensor, kMax: number, be?: Backend<Buffer>): PcaBaseline {
   const [m, d] = train.shape as [number, number];
   if (test.shape[1] !== d) throw new ShapeError(`PCA baseline: test images of ${test.shape[1]} values, training images of ${d}`);
   const k = Math.min(kMax, d, m);
   if (k < 1) throw new ShapeError("PCA baseline: no training images to fit");
-  const fit = gemmPca(train, k, be);
-  const trainCoef = projectRows(fit, train, be), coefficients = projectRows(fit, test, be);
+  const fit = widePca(train, k, be);
+  const trainCoef = projectWide(fit, train, be), coefficients = projectWide(fit, test, be);
   const lo = new Float32Array(k), hi = new Float32Array(k);
   for (let j = 0; j < k; j++) {
     const c = column(trainCoef, j);
