@@ -11,6 +11,7 @@
  *   latent dimensions u with Cov_x(E_q(z|x)[z_u]) > 0.01, i.e. whose posterior mean varies over
  *   the data; an autoencoder's code stands in for the mean. The variance is the unbiased one
  *   (divided by n - 1), accumulated row by row (Welford), so no codes are held.
+ * A conditional model encodes each row with its label (`labels` in the options).
  */
 import type { Params } from "../nn/params.js";
 import type { Key } from "../random/index.js";
@@ -20,6 +21,9 @@ import type { LossMetrics, Model } from "./model.js";
 
 /** Burda et al.'s threshold on the variance of a unit's posterior mean. */
 export const ACTIVE_UNIT_THRESHOLD = 0.01;
+/** What activeUnits counts, in words (for reports). */
+export const ACTIVE_UNIT_DEFINITION = "Burda et al. 2016: latent unit u is active when A_u = Cov_x(E_q(z|x)[z_u]) > 0.01, the variance over the rows "
+  + "(unbiased, divided by n - 1) of its posterior mean (an autoencoder's code)";
 
 export interface ActiveUnitOptions extends RunOptions {
   /** A unit is active when its variance exceeds this (default 0.01). */
@@ -63,7 +67,7 @@ function pass(model: Model, params: Params, x: Rows, decode: boolean, o: RunOpti
   forEachReconstruction(model, params, x, (b) => {
     acc.codes(b.mean, b.count);
     if (decode) acc.errors(b.input!, b.reconstruction!);
-  }, { backend: o.backend, rows: o.rows, decode, inputs: decode });
+  }, { backend: o.backend, rows: o.rows, labels: o.labels, decode, inputs: decode });
   return acc;
 }
 

@@ -7,3 +7,4 @@ export { forwardPass, CORRUPT } from "./evaluate.js";
 export type { Evaluation, Pass } from "./pass.js";
 export { corruptInto } from "./corrupt.js";
 export { evaluateObjective, type EvaluateOptions } from "./evaluate-rows.js";
+export { evaluateIwae, iwaePlan, MAX_IWAE_SAMPLES, type IwaeEvaluation, type IwaeOptions, type IwaePlan } from "./evaluate-iwae.js";

@@ -31,6 +31,7 @@ export const trainOptions: Options = {
   sparsity: { type: "string" },
   code: { type: "string", default: "linear" },
   "holdout-class": { type: "string" },
+  conditional: { type: "boolean" },
 };
 
 export const trainHelp = `latent train [options]
@@ -68,6 +69,8 @@ export const trainHelp = `latent train [options]
                                    e.g. --model ae --hidden none --latent 196 --code sigmoid --sparsity kl:0.05:3
   --holdout-class C                leave class C (a label or class name) out of the training samples (after --limit);
                                    the test split keeps it (latent anomaly scores it)
+  --conditional                    a conditional VAE (CVAE) on the labels: the one-hot label joins the encoder's input and
+                                   the code (--model vae --arch mlp; latent sample --class C draws one class)
   --limit N                        use at most N training samples
   --normalize band|global          uint8 pixels to [0, 1]: v / 255 in every band (global), or per band from the 1st
                                    to the 99th percentile of the training split, clipped (band); default band for

@@ -12,7 +12,13 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { init } from "../../backend/default.js";
 import type { Backend, Buffer } from "../../backend/backend.js";
-import { features, splitBatches, type Dataset, type Split } from "../../data/dataset.js";
+import { features, gather, splitBatches, type Dataset, type Split } from "../../data/dataset.js";
+import { permutation } from "../../data/batches.js";
+import type { BatchSource } from "../../data/batch-source.js";
+import { ActivationLayer } from "../../nn/activation.js";
+import { Dense } from "../../nn/dense.js";
+import { writePng } from "../../viz/node/png.js";
+import { classGridPicture, classNames } from "./sample-class.js";
 import { describeNormalization, fitBandNormalization, GLOBAL, normalizationFromJson, normalizationToJson,
   type Normalization } from "../../data/normalize.js";
 import { loadDataset } from "../../data/node/load.js";
@@ -31,7 +37,7 @@ import { startThreads, type ThreadedBackend } from "../../parallel/index.js";
 import { nodeSpawn } from "../../parallel/node/spawn.js";
 import { splitRows } from "../../data/rows.js";
 import { evaluateLoss, programRows } from "../../models/batched.js";
-import { writePictures } from "../pictures.js";
+import { lossPicture, writePictures } from "../pictures.js";
 import { progress } from "../progress.js";
 import type { Io } from "../io.js";
 import type { Corruption, Penalty } from "../../objectives/objective.js";
@@ -66,7 +72,7 @@ export interface TrainingConfig {
 }
 
 const modelFlags = ["data", "sat6", "model", "arch", "hidden", "latent", "channels", "kernel", "beta", "likelihood", "activation", "batch", "lr", "seed", "limit", "normalize",
-  "early-stop", "plateau", "plateau-factor", "corrupt", "sparsity", "code", "holdout-class"];
+  "early-stop", "plateau", "plateau-factor", "corrupt", "sparsity", "code", "holdout-class", "conditional"];
 
 function checkTraining(t: unknown, path: string): TrainingConfig {
   const o = t as Partial<TrainingConfig> | undefined;
@@ -191,9 +197,14 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
     const cfg = { hidden, latent, beta: num(values, "beta", 0), likelihood, activation };
     const channels = conv ? intList(values, "channels", 1) : [];
     const kernel = conv ? int(values, "kernel", 1, 99) : 0;
+    const conditional = values.conditional === true;
+    if (conditional && (kind !== "vae" || conv || code !== "linear" || hidden.length === 0)) {
+      throw new UsageError("--conditional trains a vae with --arch mlp and at least one hidden layer (the one-hot label joins the input and the code)");
+    }
     const ds = await orThrow(loadDataset(config.data, limit ? { sat6: { limit } } : {}));
     const family = kind === "ae" ? ae : vae;
-    const preset = conv ? family.conv({ imageShape: [...ds.imageShape], channels, kernel, ...cfg })
+    const preset = conditional ? conditionalMlp(features(ds), labelClasses(ds), ds.imageShape, cfg)
+      : conv ? family.conv({ imageShape: [...ds.imageShape], channels, kernel, ...cfg })
       : family.mlp({ input: features(ds), ...cfg });
     const model = code === "sigmoid" ? sigmoidCodeModel(preset.spec as PresetSpec, ds.imageShape) : preset;
     checkPenaltyFits(model, config.sparsity ?? null);
@@ -202,6 +213,39 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
     const norm = chooseNormalization(normalize, ds, trainingSplit(ds, limit, holdout));
     return run(model, held, null, ds, norm, values, checkpointEvery, isa, io, defaults.out);
   }
+}
+
+/** --conditional: the classes of the labels (the largest label + 1, or the class names), which both splits need. */
+function labelClasses(ds: Dataset): number {
+  if (!ds.train.labels || !ds.test.labels) throw new UsageError(`--conditional needs labelled data; ${ds.name} has no labels`);
+  let max = -1;
+  for (const s of [ds.train, ds.test]) for (const l of s.labels!) max = Math.max(max, l);
+  return Math.max(max + 1, ds.classNames?.length ?? 0);
+}
+
+/** --conditional: the mlp preset's layers with the one-hot label joined to the input and to the code (a composed vae with `classes`). */
+function conditionalMlp(input: number, classes: number, imageShape: readonly [number, number, number],
+  cfg: { hidden: number[]; latent: number; beta: number; likelihood: Model["spec"]["likelihood"]; activation: ConstructorParameters<typeof ActivationLayer>[0] }): Model {
+  const stack = (widths: number[], last: boolean) => widths.slice(1).flatMap((w, i) => {
+    const dense = new Dense(widths[i]!, w);
+    return i < widths.length - 2 || last ? [dense, new ActivationLayer(cfg.activation, w)] : [dense];
+  });
+  return vae({
+    encoder: stack([input + classes, ...cfg.hidden], true), decoder: stack([cfg.latent + classes, ...[...cfg.hidden].reverse(), input], false),
+    latent: cfg.latent, classes, likelihood: cfg.likelihood, beta: cfg.beta, imageShape: [...imageShape],
+  });
+}
+
+/** Minibatches { x, labels } of a labelled split: splitBatches' order (permutation(foldIn(key, epoch), n)), each row's label beside it. */
+function labelledBatches(s: Split, d: number, batch: number, key: Key, norm: Normalization): BatchSource {
+  const labels = s.labels!;
+  return function* (epoch: number) {
+    const order = permutation(foldIn(key, epoch), s.n);
+    for (let at = 0; at < s.n; at += batch) {
+      const rows = order.subarray(at, Math.min(s.n, at + batch));
+      yield { x: gather(s, d, rows, norm), labels: Int32Array.from(rows, (i) => labels[i]!) };
+    }
+  };
 }
 
 /** A number in (0, 1). */
@@ -240,6 +284,9 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   // Beside the live trainer, an evaluation program holds no more rows than a training batch
   // (rounded down to a power of two, so that programs tile the 512-row noise blocks).
   const ev = { backend: backend as unknown as Backend<Buffer>, rows: Math.min(programRows(model), 2 ** Math.floor(Math.log2(config.batch))) };
+  // A conditional model is evaluated with each test sample's label.
+  const classes = model.arch.classes;
+  const evTest = classes > 0 ? { ...ev, labels: ds.test.labels! } : ev;
   const normalization: JsonObject = normalizationToJson(norm, ds.train.pixels instanceof Uint8Array ? "uint8" : "float32", ds.imageShape);
   const state0 = resumed ?? initState(model.init(kInit), opt);
   const history: EpochMetrics[] = await readHistory(join(out, "metrics.jsonl"), config.epochsDone);
@@ -307,7 +354,8 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
     checkpoint({ every: checkpointEvery, epochs: config.epochs, save: (name, s, info) => save(`${name}.safetensors`, s, info.epoch) }),
   ];
   // fit copies each batch into the kernels before it asks for the next, so one buffer per batch size serves the run.
-  const trainBatches = splitBatches(trainSplit, d, { batchSize: config.batch, key: kData, normalization: norm, reuseBuffers: true });
+  const trainBatches = classes > 0 ? labelledBatches(trainSplit, d, config.batch, kData, norm)
+    : splitBatches(trainSplit, d, { batchSize: config.batch, key: kData, normalization: norm, reuseBuffers: true });
   const result = await fit(model, opt, {
     ...resumeFit({ state: state0, key: kFit, epochsDone: config.epochsDone, epochs: config.epochs, stepsPerEpoch: batchesPerEpoch }),
     backend, objective: objectiveFor(model.spec, config.corrupt, config.sparsity ?? null),
@@ -318,7 +366,7 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
     onBatch: (info) => bar.batch(info, ((info.batch + 1) * config.batch) / Math.max((performance.now() - epochStart) / 1000, 1e-9)),
     // The test loss as fit's `validation` computes it (model.loss with the key foldIn(kTest, e)
     // for the 0-based epoch e), but read from the uint8 split in bounded batches.
-    callbacks: [withValidation((params, e) => evaluateLoss(model, params, testRows, foldIn(kTest, e), ev), callbacks)],
+    callbacks: [withValidation((params, e) => evaluateLoss(model, params, testRows, foldIn(kTest, e), evTest), callbacks)],
   });
   bar.stop();
   const done = result.history.at(-1)?.epoch ?? config.epochsDone;
@@ -328,6 +376,12 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   }
   await save("model.safetensors", result.state, done);
   encoded = null;
-  const pictures = await writePictures(out, model, result.state.params, ds, history, kPictures, norm, ev);
+  // A conditional model's pictures: samples.png, one row per class (the others need one label per picture), and loss.png.
+  const pictures = classes === 0 ? await writePictures(out, model, result.state.params, ds, history, kPictures, norm, ev) : ["samples.png", "loss.png"];
+  if (classes > 0) {
+    await writePng(join(out, "samples.png"), classGridPicture(model, result.state.params, ds.imageShape, split(kPictures, 5)[1]!, 10,
+      await classNames(config.data, classes), norm, ev));
+    await writePng(join(out, "loss.png"), lossPicture(history));
+  }
   io.out(`wrote ${join(out, "model.safetensors")}, metrics.jsonl, ${pictures.join(", ")}`);
 }
