@@ -16,3 +16,4 @@ export * from "./random";
 export * from "./conv";
 export * from "./layernorm";
 export * from "./tsne";
+export * from "./distances";

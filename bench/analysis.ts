@@ -20,8 +20,8 @@
 //
 // Peers run as child processes (bench/peers/sklearn_analysis.py, --python PATH, default
 // /usr/bin/python3: Debian's python3-sklearn); a missing peer is reported and the rest goes on.
-// --quick: 2,000 test codes for Ward, t-SNE and UMAP and no quality section; --quality-only: the
-// quality section alone. Data: the model's
+// --quick: 2,000 test codes for Ward, t-SNE and UMAP and no quality section; --sections LIST:
+// which of kmeans, ward, tsne, umap, quality to run (default all). Data: the model's
 // own data set (its training record), read with the model's normalisation. Benchmarks report;
 // they assert nothing.
 import { parseArgs } from "node:util";
@@ -43,7 +43,7 @@ import { tensor, type Tensor } from "../src/tensor/tensor.js";
 
 const { values: args } = parseArgs({ options: {
   model: { type: "string" }, also: { type: "string", multiple: true }, python: { type: "string", default: "/usr/bin/python3" },
-  quick: { type: "boolean", default: false }, "quality-only": { type: "boolean", default: false }, json: { type: "boolean", default: false },
+  quick: { type: "boolean", default: false }, sections: { type: "string", default: "kmeans,ward,tsne,umap,quality" }, json: { type: "boolean", default: false },
 } });
 const log = (s: string) => process.stderr.write(s + "\n");
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -117,19 +117,20 @@ async function main(): Promise<void> {
   const small = head(testCodes, Math.min(nSmall, ds.test.n));
   const [kmKey, tsneKey, umapKey, probeKey] = split(key(0), 4) as [Key, Key, Key, Key];
 
-  if (!args["quality-only"]) {
-    // k-means on the training codes.
-    let t0 = performance.now();
+  const want = (name: string) => args.sections!.split(",").includes(name);
+  const strip = (r: Record<string, unknown>) => { const { labels: _l, ward: _w, tsne: _t, ...rest } = r; return rest; };
+  let t0 = 0;
+  if (want("kmeans")) { // k-means on the training codes
+    t0 = performance.now();
     const km = kmeans(trainCodes, 10, { key: kmKey, nInit: 4 });
     const kmOurs = { seconds: seconds(t0), inertia: km.inertia, iterations: km.iterations };
     const kmPeer1 = peer("kmeans", trainCodes, ["--k", "10", "--n-init", "4"], { OMP_NUM_THREADS: "1" });
     const kmPeerAll = peer("kmeans", trainCodes, ["--k", "10", "--n-init", "4"]);
-    const strip = (r: Record<string, unknown>) => { const { labels: _l, ward: _w, tsne: _t, ...rest } = r; return rest; };
     report.kmeans = { n: trainCodes.shape[0], d: trainCodes.shape[1], ours: kmOurs, sklearn1: strip(kmPeer1), sklearnAll: strip(kmPeerAll),
       inertiaRatio: "inertia" in kmPeer1 ? km.inertia / (kmPeer1.inertia as number) : null };
     log(`k-means: ${JSON.stringify(report.kmeans)}`);
-
-    // Ward on test codes.
+  }
+  if (want("ward")) { // Ward on test codes
     t0 = performance.now();
     const ward = linkage(small, "ward");
     const wardOurs = { seconds: seconds(t0) };
@@ -137,10 +138,10 @@ async function main(): Promise<void> {
     report.ward = { n: small.shape[0], ours: wardOurs, scipy: strip(wardPeer),
       merges: "ward" in wardPeer && wardPeer.ward ? sameMerges(ward.matrix, wardPeer.ward as Float64Array) : null };
     log(`ward: ${JSON.stringify(report.ward)}`);
-
-    // t-SNE on test codes.
-    const tsneOptions = { key: tsneKey, perplexity: 30, iterations: 1000, init: "pca", learningRate: 200, earlyExaggeration: 12,
-      method: "barnes-hut", theta: 0.5 } as TsneOptions;
+  }
+  if (want("tsne")) { // t-SNE on test codes
+    const tsneOptions: TsneOptions = { key: tsneKey, perplexity: 30, iterations: 1000, init: "pca", learningRate: 200, earlyExaggeration: 12,
+      method: "barnes-hut", theta: 0.5 };
     t0 = performance.now();
     const emb = tsne(small, tsneOptions);
     const tsneOurs = { seconds: seconds(t0), trustworthiness: trustworthiness(small, emb.embedding, TRUST_K), cost: emb.cost };
@@ -149,15 +150,15 @@ async function main(): Promise<void> {
     report.tsne = { n: small.shape[0], ours: tsneOurs,
       sklearn: { ...strip(tsnePeer), ...(peerEmb ? { trustworthiness: trustworthiness(small, peerEmb, TRUST_K) } : {}) } };
     log(`t-SNE: ${JSON.stringify(report.tsne)}`);
-
-    // UMAP on test codes.
+  }
+  if (want("umap")) { // UMAP on test codes
     t0 = performance.now();
     const u = umap(small, { key: umapKey });
     report.umap = { n: small.shape[0], seconds: seconds(t0), trustworthiness: trustworthiness(small, u.embedding, TRUST_K) };
     log(`UMAP: ${JSON.stringify(report.umap)}`);
   }
 
-  if (!args.quick) {
+  if (!args.quick && want("quality")) {
     const labels = ds.test.labels!, trainLabels = ds.train.labels!;
     const pixels = rowsOf(ds.test, d, norm.right, ds.test.n), trainPixels = rowsOf(ds.train, d, norm.right, ds.train.n);
     const quality: Record<string, unknown> = {};

@@ -14,6 +14,9 @@
  * merged clusters, sqrt(2 |A| |B| / (|A| + |B|)) times the distance between their centroids,
  * which for two single points is their Euclidean distance.
  */
+import type { Backend, Buffer } from "../backend/backend.js";
+import { maybeDefaultRuntime } from "../backend/default.js";
+import { WasmBackend } from "../backend/wasm.js";
 import { ConfigError } from "../nn/layer.js";
 import { checkTensorLike, ShapeError, type TensorLike } from "../tensor/tensor.js";
 
@@ -58,6 +61,13 @@ function euclidean(v: Float64Array, d: number, i: number, j: number): number {
   return r;
 }
 
+/** The ConfigError for an infinite distance at condensed index p. */
+function overflow(n: number, p: number): ConfigError {
+  let i = 0;
+  while (p >= n - i - 1) { p -= n - i - 1; i++; }
+  return new ConfigError(`linkage: the distance between rows ${i} and ${i + 1 + p} overflows float64`);
+}
+
 /** Index of the pair (i, j), i != j, in the condensed upper triangle of an n x n matrix. */
 function condensed(n: number, i: number, j: number): number {
   if (i > j) { const t = i; i = j; j = t; }
@@ -81,23 +91,32 @@ const UPDATES: Record<Exclude<LinkageMethod, "single">, Update> = {
  * each other's nearest, merge them, and continue from what is left of the chain. Ties go to the
  * previous cluster of the chain, then to the lowest cluster index. The merged cluster takes
  * the place of the larger index of the pair. Rows come out in merge order, unlabelled.
+ * The scans run over `active`, the clusters still alive in increasing order (compacted when a
+ * quarter of it has been merged away), so they visit clusters in index order as a scan of all n
+ * would; pair (i, j), i < j, is read at rowStart[i] + j.
  */
 function nnChain(dist: Float64Array, n: number, update: Update): Float64Array {
   const z = new Float64Array((n - 1) * 4);
   const size = new Int32Array(n).fill(1); // 0: merged into another cluster
   const chain = new Int32Array(n);
-  let len = 0;
+  const rowStart = new Float64Array(n); // condensed(n, i, j) = rowStart[i] + j for j > i
+  for (let i = 0; i < n; i++) rowStart[i] = n * i - (i * (i + 1)) / 2 - i - 1;
+  const active = new Int32Array(n);
+  for (let i = 0; i < n; i++) active[i] = i;
+  let alive = n, dead = 0, len = 0;
   for (let k = 0; k < n - 1; k++) {
     if (len === 0) {
-      for (let i = 0; i < n; i++) if (size[i]! > 0) { chain[0] = i; len = 1; break; }
+      for (let a = 0; a < alive; a++) if (size[active[a]!]! > 0) { chain[0] = active[a]!; len = 1; break; }
     }
     let x: number, y = -1, best: number;
     for (;;) {
       x = chain[len - 1]!;
       if (len > 1) { y = chain[len - 2]!; best = dist[condensed(n, x, y)]!; } else best = Infinity;
-      for (let i = 0; i < n; i++) {
-        if (size[i] === 0 || i === x) continue;
-        const dxi = dist[condensed(n, x, i)]!;
+      const rx = rowStart[x]!;
+      for (let a = 0; a < alive; a++) {
+        const i = active[a]!;
+        if (i === x || size[i] === 0) continue;
+        const dxi = i < x ? dist[rowStart[i]! + x]! : dist[rx + i]!;
         if (dxi < best) { best = dxi; y = i; }
       }
       if (len > 1 && y === chain[len - 2]) break;
@@ -106,13 +125,21 @@ function nnChain(dist: Float64Array, n: number, update: Update): Float64Array {
     len -= 2;
     if (x > y) { const t = x; x = y; y = t; }
     const nx = size[x]!, ny = size[y]!;
-    z.set([x, y, best, nx + ny], k * 4);
+    z[k * 4] = x; z[k * 4 + 1] = y; z[k * 4 + 2] = best; z[k * 4 + 3] = nx + ny;
     size[x] = 0;
     size[y] = nx + ny;
-    for (let i = 0; i < n; i++) {
-      if (size[i] === 0 || i === y) continue;
-      const iy = condensed(n, i, y);
-      dist[iy] = update(dist[condensed(n, i, x)]!, dist[iy]!, best, nx, ny, size[i]!);
+    const ry = rowStart[y]!, rx = rowStart[x]!;
+    for (let a = 0; a < alive; a++) {
+      const i = active[a]!;
+      if (i === y || size[i] === 0) continue;
+      const iy = i < y ? rowStart[i]! + y : ry + i;
+      const ix = i < x ? rowStart[i]! + x : rx + i;
+      dist[iy] = update(dist[ix]!, dist[iy]!, best, nx, ny, size[i]!);
+    }
+    if (++dead * 4 > alive) {
+      let w = 0;
+      for (let a = 0; a < alive; a++) if (size[active[a]!]! > 0) active[w++] = active[a]!;
+      alive = w; dead = 0;
     }
   }
   return z;
@@ -166,12 +193,54 @@ function sortAndLabel(raw: Float64Array, n: number): Float64Array {
   return z;
 }
 
+export interface LinkageOptions {
+  /**
+   * Where the condensed distances are computed: a WasmBackend runs assembly/distances.ts, any
+   * other backend the host loop; both give the same bits. Default: the default runtime's
+   * backend when init() has run, else the host loop.
+   */
+  readonly backend?: Backend<Buffer>;
+}
+
+/** The condensed Euclidean distances of the rows of v [n, d] into dist, in float64 on the host. */
+function hostDistances(v: Float64Array, n: number, d: number, dist: Float64Array): void {
+  for (let i = 0, p = 0; i < n; i++) {
+    const oi = i * d;
+    for (let j = i + 1; j < n; j++) {
+      let sq = 0;
+      for (let c = 0, oj = j * d; c < d; c++) { const t = v[oi + c]! - v[oj + c]!; sq += t * t; }
+      dist[p++] = Math.sqrt(sq);
+    }
+  }
+}
+
+/** hostDistances on the kernel, one condensed row per call, the data transposed in the arena. */
+function kernelDistances(be: WasmBackend, v: Float64Array, n: number, d: number, dist: Float64Array): void {
+  const xt = be.arena.allocBytes(8 * n * d);
+  let row = 0;
+  try {
+    row = be.arena.allocBytes(8 * n);
+    const k = be.module.exports;
+    const t = new Float64Array(k.memory.buffer, xt, n * d);
+    for (let i = 0; i < n; i++) for (let c = 0; c < d; c++) t[c * n + i] = v[i * d + c]!;
+    for (let i = 0, p = 0; i < n - 1; i++) {
+      k.condensed_row_f64(xt, n, d, i, row);
+      const len = n - i - 1;
+      dist.set(new Float64Array(k.memory.buffer, row, len), p);
+      p += len;
+    }
+  } finally {
+    be.arena.release(xt);
+    if (row) be.arena.release(row);
+  }
+}
+
 /**
  * Agglomerative clustering of the rows of x [n, d] (n >= 2, finite values) by Euclidean
  * distance: the linkage matrix of scipy.cluster.hierarchy.linkage(x, method). Ward, average
  * and complete keep a float64 matrix of n (n - 1) / 2 distances; single needs O(n) memory.
  */
-export function linkage(x: TensorLike, method: LinkageMethod): Linkage {
+export function linkage(x: TensorLike, method: LinkageMethod, options: LinkageOptions = {}): Linkage {
   if (!METHODS.includes(method)) throw new ConfigError(`linkage: unknown method ${JSON.stringify(method)} (expected one of ${METHODS.join(", ")})`);
   const { n, d, v } = rowsOf(x, "linkage input");
   let raw: Float64Array;
@@ -180,7 +249,11 @@ export function linkage(x: TensorLike, method: LinkageMethod): Linkage {
     const m = (n * (n - 1)) / 2;
     if (m > MAX_CONDENSED) throw new ConfigError(`linkage: ${n} points need ${m} pairwise distances, more than the ${MAX_CONDENSED} this method keeps in memory ("single" needs none)`);
     const dist = new Float64Array(m);
-    for (let i = 0, p = 0; i < n; i++) for (let j = i + 1; j < n; j++) dist[p++] = euclidean(v, d, i, j);
+    const be = options.backend ?? maybeDefaultRuntime()?.backend;
+    if (be instanceof WasmBackend) kernelDistances(be, v, n, d, dist);
+    else hostDistances(v, n, d, dist);
+    const far = dist.indexOf(Infinity);
+    if (far >= 0) throw overflow(n, far);
     raw = nnChain(dist, n, UPDATES[method]);
   }
   return Object.freeze({ n, method, matrix: sortAndLabel(raw, n) });

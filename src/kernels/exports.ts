@@ -238,6 +238,14 @@ export interface KernelExports {
   layer_norm_backward_f32(M: number, N: number, x: Ptr, gamma: Ptr, mean: Ptr, rstd: Ptr, dy: Ptr, dx: Ptr,
     dgamma: Ptr, dbeta: Ptr): void;
 
+  // ---- distances (assembly/distances.ts) ----
+  /**
+   * Row i of the condensed Euclidean distance matrix in f64: out[j - i - 1] = |x_i - x_j| for
+   * j = i + 1 .. n - 1, from xt, the data transposed (f64 [d, n]). Bit-identical to the plain
+   * float64 loop (sum over columns in order, no fused multiply-add, correctly rounded sqrt).
+   */
+  condensed_row_f64(xt: Ptr, n: number, d: number, i: number, out: Ptr): void;
+
   // ---- t-SNE (assembly/tsne.ts) ----
   // Y row-major f64 [n, dims] (2-D: x, y interleaved); w_ij = 1 / (1 + |y_i - y_j|^2);
   // attr_i = pscale sum_j p_ij w_ij (y_i - y_j), rep_i = sum_{j != i} w_ij^2 (y_i - y_j),
