@@ -7,5 +7,5 @@ export * from "./font.js";
 export * from "./images.js";
 export * from "./figures/index.js";
 export { dendrogram, type DendrogramOptions } from "./figures/dendrogram.js";
-export { encodePng } from "./png.js";
+export { encodePng, encodePngChannels } from "./png.js";
 export { base64, escapeHtml, renderReport, type Report, type ReportImage, type ReportSection, type ReportTable } from "./report.js";

@@ -4,41 +4,28 @@
  * library supports), so it needs no Node API and no compressor of its own. Async because
  * CompressionStream is. In Node, src/viz/node/png.ts writes files with pngjs instead.
  */
+import { crc32 } from "../io/crc32.js";
 import { VizError, type Raster } from "./raster.js";
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(bytes: Uint8Array, start: number, end: number): number {
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function filterRows(r: Raster): Uint8Array {
-  const stride = r.width * 4;
-  const out = new Uint8Array((stride + 1) * r.height);
-  const src = r.data;
-  const candidate = new Uint8Array(stride);
-  for (let y = 0; y < r.height; y++) {
+/**
+ * The filtered scanlines of 8-bit pixels (row-major, `bpp` bytes a pixel): per row the filter
+ * (none, sub, up, average, Paeth) with the smallest sum of absolute filtered bytes.
+ */
+function filterRows(px: ArrayLike<number>, width: number, height: number, bpp: number): Uint8Array {
+  const stride = width * bpp;
+  const out = new Uint8Array((stride + 1) * height);
+  const candidate = new Uint8Array(stride), best = new Uint8Array(stride);
+  for (let y = 0; y < height; y++) {
     const row = y * stride;
     const prev = y > 0 ? row - stride : -1;
     let bestSum = Infinity, bestType = 0;
-    const best = new Uint8Array(stride);
     for (let type = 0; type < 5; type++) {
       let sum = 0;
       for (let i = 0; i < stride; i++) {
-        const x = src[row + i]!;
-        const a = i >= 4 ? src[row + i - 4]! : 0;
-        const b = prev >= 0 ? src[prev + i]! : 0;
-        const c = i >= 4 && prev >= 0 ? src[prev + i - 4]! : 0;
+        const x = px[row + i]!;
+        const a = i >= bpp ? px[row + i - bpp]! : 0;
+        const b = prev >= 0 ? px[prev + i]! : 0;
+        const c = i >= bpp && prev >= 0 ? px[prev + i - bpp]! : 0;
         let pred = 0;
         if (type === 1) pred = a;
         else if (type === 2) pred = b;
@@ -101,7 +88,7 @@ function chunk(type: string, payload: Uint8Array): Uint8Array {
   view.setUint32(0, payload.length);
   for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
   out.set(payload, 8);
-  view.setUint32(8 + payload.length, crc32(out, 4, 8 + payload.length));
+  view.setUint32(8 + payload.length, crc32(out.subarray(4, 8 + payload.length)));
   return out;
 }
 
@@ -113,15 +100,33 @@ export async function encodePng(r: Raster): Promise<Uint8Array> {
   if (!r.data || r.data.length !== r.width * r.height * 4) {
     throw new VizError("encodePng: pixel data does not match the size", { expected: `${r.width * r.height * 4} bytes`, found: `${r.data?.length} bytes` });
   }
+  return pngFile(r.data, r.width, r.height, 4);
+}
+
+/** PNG colour type by channel count: grey, grey + alpha, RGB, RGBA. */
+const COLOR_TYPE = [0, 0, 4, 2, 6] as const;
+
+/**
+ * The PNG file of an 8-bit image of 1 to 4 channels (grey, grey + alpha, RGB, RGBA), pixels
+ * row-major with channels last (HWC).
+ */
+export async function encodePngChannels(pixels: Uint8Array, width: number, height: number, channels: number): Promise<Uint8Array> {
+  if (![width, height].every((v) => Number.isSafeInteger(v) && v >= 1) || !(channels >= 1 && channels <= 4 && Number.isInteger(channels))) {
+    throw new VizError(`encodePngChannels: a ${width} x ${height} image of ${channels} channels cannot be a PNG (sizes >= 1, 1..4 channels)`);
+  }
+  if (pixels.length !== width * height * channels) throw new VizError(`encodePngChannels: ${pixels.length} bytes for a ${width} x ${height} x ${channels} image`);
+  return pngFile(pixels, width, height, channels);
+}
+
+async function pngFile(pixels: ArrayLike<number>, width: number, height: number, channels: number): Promise<Uint8Array> {
   const header = new Uint8Array(13);
   const hv = new DataView(header.buffer);
-  hv.setUint32(0, r.width); hv.setUint32(4, r.height);
-  header[8] = 8; header[9] = 6; header[10] = 0; header[11] = 0; header[12] = 0;
-  const idat = await zlib(filterRows(r));
+  hv.setUint32(0, width); hv.setUint32(4, height);
+  header[8] = 8; header[9] = COLOR_TYPE[channels]!; header[10] = 0; header[11] = 0; header[12] = 0;
   const parts = [
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", header),
-    chunk("IDAT", idat),
+    chunk("IDAT", await zlib(filterRows(pixels, width, height, channels))),
     chunk("IEND", new Uint8Array(0)),
   ];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));

@@ -4,15 +4,15 @@ import * as fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
 import { encodeNpyF32 } from "../../src/apps/compress/npy.js";
-import { encodePng8 } from "../../src/apps/compress/png8.js";
+import { encodePngChannels } from "../../src/viz/png.js";
 import { decodePng } from "../../src/viz/node/png.js";
 
-describe("encodePng8", () => {
+describe("encodePngChannels", () => {
   it("writes grey, grey + alpha, RGB and RGBA images that pngjs reads back exactly", async () => {
     await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer(), async (c, w, h, seed) => {
       let s = seed >>> 0 || 3;
       const px = Uint8Array.from({ length: w * h * c }, (_, i) => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return i % 5 === 0 ? 0 : s >>> 24; });
-      const png = await encodePng8(px, w, h, c);
+      const png = await encodePngChannels(px, w, h, c);
       expect(png[25]).toBe([0, 0, 4, 2, 6][c]); // IHDR colour type
       const r = decodePng(png);
       if (E.isLeft(r)) throw r.left;
@@ -26,8 +26,8 @@ describe("encodePng8", () => {
   });
 
   it("refuses sizes a PNG cannot have", async () => {
-    await expect(encodePng8(new Uint8Array(5), 0, 1, 1)).rejects.toThrow(/cannot be a PNG/);
-    await expect(encodePng8(new Uint8Array(5), 2, 2, 1)).rejects.toThrow(/5 bytes for a 2 x 2 x 1 image/);
+    await expect(encodePngChannels(new Uint8Array(5), 0, 1, 1)).rejects.toThrow(/cannot be a PNG/);
+    await expect(encodePngChannels(new Uint8Array(5), 2, 2, 1)).rejects.toThrow(/5 bytes for a 2 x 2 x 1 image/);
   });
 });
 

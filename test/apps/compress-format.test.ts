@@ -3,7 +3,7 @@
 import * as fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import { describe, expect, it } from "vitest";
-import { crc32, crc32Update } from "../../src/apps/compress/crc32.js";
+import { crc32, crc32Update } from "../../src/io/crc32.js";
 import { decodeCompressed, encodeCompressed, type CompressedCodes } from "../../src/apps/compress/format.js";
 import { compressedCodes, crcOracle } from "./compress-support.js";
 

@@ -8,12 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
-import { latent } from "./support.js";
-import { anomalyHelp, commands } from "../../src/cli/commands/anomaly.js";
-import { report } from "../../src/cli/errors.js";
-import type { Io } from "../../src/cli/io.js";
+import { latent, modelFile as file } from "./support.js";
+import { anomalyHelp } from "../../src/cli/commands/anomaly.js";
 import { encodeIdx } from "../../src/data/idx.js";
-import { modelFromSafetensors } from "../../src/io/model-file.js";
 import { tensor } from "../../src/tensor/tensor.js";
 import { readPng } from "../../src/viz/node/png.js";
 
@@ -70,23 +67,9 @@ beforeAll(async () => {
   expect(v.code).toBe(0);
 }, 60_000);
 
-function file(path: string) {
-  const parsed = modelFromSafetensors(new Uint8Array(readFileSync(path)));
-  if (E.isLeft(parsed)) throw parsed.left;
-  const bits = Object.values(parsed.right.params).flatMap((t) => Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length)));
-  return { bits, training: parsed.right.training as Record<string, unknown>, model: parsed.right.model, params: parsed.right.params };
-}
 
-async function anomaly(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [], err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), tty: false };
-  try {
-    await commands.anomaly!(argv, io);
-    return { code: 0, out, err };
-  } catch (e) {
-    return { code: report(e, (l) => err.push(l)), out, err };
-  }
-}
+/** The command through run.ts: output captured, an error reported as one line with its exit code. */
+const anomaly = (...argv: string[]) => latent("anomaly", ...argv);
 
 interface Result { auroc: number; auprc: number; prevalence: number; positives: number; negatives: number; meanByClass: Record<string, number> }
 interface Json { n: number; positives: number; iwae: number | null; heldOut: { class: number; source: string; trainedWithout: number | null }; scores: Record<string, Result> }

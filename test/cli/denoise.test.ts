@@ -8,9 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { latent } from "./support.js";
-import { commands, denoiseHelp } from "../../src/cli/commands/denoise.js";
-import { report } from "../../src/cli/errors.js";
-import type { Io } from "../../src/cli/io.js";
+import { denoiseHelp } from "../../src/cli/commands/denoise.js";
 import { encodeIdx } from "../../src/data/idx.js";
 import { readPng } from "../../src/viz/node/png.js";
 
@@ -63,17 +61,8 @@ beforeAll(async () => {
   }
 }, 60_000);
 
-/** The command run as run.ts would run it: its output captured, an error reported as one line with its exit code. */
-async function denoise(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [], err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), tty: false };
-  try {
-    await commands.denoise!(argv, io);
-    return { code: 0, out, err };
-  } catch (e) {
-    return { code: report(e, (l) => err.push(l)), out, err };
-  }
-}
+/** The command through run.ts: output captured, an error reported as one line with its exit code. */
+const denoise = (...argv: string[]) => latent("denoise", ...argv);
 
 interface Figures { psnr: number | null; ssim: number }
 interface Json {

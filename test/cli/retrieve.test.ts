@@ -9,9 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { latent } from "./support.js";
-import { commands, retrieveHelp } from "../../src/cli/commands/retrieve.js";
-import { report } from "../../src/cli/errors.js";
-import type { Io } from "../../src/cli/io.js";
+import { retrieveHelp } from "../../src/cli/commands/retrieve.js";
 import { encodeIdx } from "../../src/data/idx.js";
 import { readPng } from "../../src/viz/node/png.js";
 
@@ -61,16 +59,8 @@ beforeAll(async () => {
   expect(r.code).toBe(0);
 }, 60_000);
 
-async function retrieve(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [], err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), tty: false };
-  try {
-    await commands.retrieve!(argv, io);
-    return { code: 0, out, err };
-  } catch (e) {
-    return { code: report(e, (l) => err.push(l)), out, err };
-  }
-}
+/** The command through run.ts: output captured, an error reported as one line with its exit code. */
+const retrieve = (...argv: string[]) => latent("retrieve", ...argv);
 
 interface Figures { dim: number; precisionAtK: number; mapAtK: number }
 interface Json {

@@ -8,12 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
-import { latent } from "./support.js";
-import { commands, sparseHelp } from "../../src/cli/commands/sparse.js";
-import { report } from "../../src/cli/errors.js";
-import type { Io } from "../../src/cli/io.js";
+import { latent, modelFile as file } from "./support.js";
+import { sparseHelp } from "../../src/cli/commands/sparse.js";
 import { encodeIdx } from "../../src/data/idx.js";
-import { modelFromSafetensors } from "../../src/io/model-file.js";
 import { tensor } from "../../src/tensor/tensor.js";
 import { readPng } from "../../src/viz/node/png.js";
 
@@ -53,24 +50,9 @@ beforeAll(() => {
 const tiny = ["--data", "", "--model", "ae", "--hidden", "none", "--latent", "24", "--batch", "50", "--lr", "1e-2", "--isa", "simd", "--threads", "1"];
 const args = (...extra: string[]) => { const a = [...tiny, ...extra]; a[1] = data; return a; };
 
-function file(path: string) {
-  const parsed = modelFromSafetensors(new Uint8Array(readFileSync(path)));
-  if (E.isLeft(parsed)) throw parsed.left;
-  const bits = Object.values(parsed.right.params).flatMap((t) => Array.from(new Uint32Array(t.data.buffer, t.data.byteOffset, t.data.length)));
-  return { bits, training: parsed.right.training as Record<string, unknown>, model: parsed.right.model, params: parsed.right.params };
-}
 
-/** The command run as run.ts would run it: output captured, an error reported as one line with its exit code. */
-async function sparse(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [], err: string[] = [];
-  const io: Io = { out: (l) => out.push(l), err: (l) => err.push(l), tty: false };
-  try {
-    await commands.sparse!(argv, io);
-    return { code: 0, out, err };
-  } catch (e) {
-    return { code: report(e, (l) => err.push(l)), out, err };
-  }
-}
+/** The command through run.ts: output captured, an error reported as one line with its exit code. */
+const sparse = (...argv: string[]) => latent("sparse", ...argv);
 
 interface Json {
   n: number; eps: number; latent: number; code: string; sparsity: unknown; nearZeroAbsolute: number; nearZeroRelative: number; meanActivation: number;

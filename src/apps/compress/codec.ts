@@ -10,7 +10,7 @@ import type { RunOptions } from "../../models/batched.js";
 import type { Model } from "../../models/model.js";
 import { ConfigError } from "../../nn/layer.js";
 import type { Params } from "../../nn/params.js";
-import { crc32UpdateF32 } from "./crc32.js";
+import { crc32UpdateF32 } from "../../io/crc32.js";
 import { encodeCompressed, HASH_BYTES, type CompressedCodes, type CompressedSizes } from "./format.js";
 import { forEachDecoded } from "./images.js";
 import { dequantise, fitUniform, quantise, type Quantiser } from "./quantiser.js";

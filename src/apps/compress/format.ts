@@ -33,7 +33,7 @@ import { DataError } from "../../data/errors.js";
 import { ConfigError } from "../../nn/layer.js";
 import { ShapeError } from "../../tensor/tensor.js";
 import { ByteReader, ByteWriter } from "./bytes.js";
-import { crc32 } from "./crc32.js";
+import { crc32 } from "../../io/crc32.js";
 import { countSymbols, frequencyTable } from "./frequency.js";
 import { checkBits, MAX_BITS, type Quantiser } from "./quantiser.js";
 import { decodeSymbols, encodeSymbols } from "./range-coder.js";

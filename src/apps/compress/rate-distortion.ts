@@ -24,7 +24,7 @@ import { checkCompressible, compressCodes, quantiserFor } from "./codec.js";
 import { countSymbols } from "./frequency.js";
 import { displayOf, Distortion, forEachDecoded, referenceImages, toBytes } from "./images.js";
 import { choosePca, pcaAt, pcaBaseline, pcaCandidates } from "./pca-baseline.js";
-import { encodePng8 } from "./png8.js";
+import { encodePngChannels } from "../../viz/png.js";
 import type { Quantiser } from "./quantiser.js";
 
 export interface RdInput {
@@ -125,8 +125,8 @@ export async function rateDistortion(input: RdInput, o: RdOptions = {}): Promise
 
   const bytes = toBytes(reference);
   let perImage = 0;
-  for (let i = 0; i < n; i++) perImage += (await encodePng8(bytes.subarray(i * d, (i + 1) * d), w, h, c)).length;
-  const stacked = n > 0 ? (await encodePng8(bytes, w, h * n, c)).length : 0;
+  for (let i = 0; i < n; i++) perImage += (await encodePngChannels(bytes.subarray(i * d, (i + 1) * d), w, h, c)).length;
+  const stacked = n > 0 ? (await encodePngChannels(bytes, w, h * n, c)).length : 0;
 
   return {
     n, imageShape: [h, w, c], kind: model.spec.kind, latent: L, quantiser: quantiser.kind,
