@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
-import { latent, modelFile as file } from "./support.js";
+import { latent, modelFile as file, stripedImages } from "./support.js";
 import { sparseHelp } from "../../src/cli/commands/sparse.js";
 import { encodeIdx } from "../../src/data/idx.js";
 import { tensor } from "../../src/tensor/tensor.js";
@@ -21,20 +21,7 @@ const SIDE = 12, TEST = 60;
 let testPixels: Uint8Array;
 
 /** n images of 3 classes (horizontal stripes, vertical stripes, a square) with uniform noise of +-60. */
-function images(n: number, seed: number): { pixels: Uint8Array; labels: Uint8Array } {
-  let s = seed;
-  const next = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s / 2 ** 32; };
-  const pixels = new Uint8Array(n * SIDE * SIDE), labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % 3;
-    labels[i] = c;
-    for (let y = 0; y < SIDE; y++) for (let x = 0; x < SIDE; x++) {
-      const on = c === 0 ? y % 4 < 2 : c === 1 ? x % 4 < 2 : y > 2 && y < 9 && x > 2 && x < 9;
-      pixels[(i * SIDE + y) * SIDE + x] = Math.max(0, Math.min(255, Math.round((on ? 190 : 40) + 120 * (next() - 0.5))));
-    }
-  }
-  return { pixels, labels };
-}
+const images = (n: number, seed: number) => stripedImages(n, seed, SIDE);
 
 beforeAll(() => {
   mkdirSync(data);

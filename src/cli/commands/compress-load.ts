@@ -18,6 +18,7 @@ import { checkCompressible } from "../../apps/compress/codec.js";
 import { oneOf, str, UsageError } from "../args.js";
 import { orThrow, rightOrThrow } from "../errors.js";
 import { dataSpec } from "./train.js";
+import { imageShapeOf } from "./use.js";
 
 export interface OpenModel {
   readonly path: string;
@@ -27,14 +28,6 @@ export interface OpenModel {
   readonly imageShape: [number, number, number];
 }
 
-/** The image shape stored with the model, or a square single-channel guess. */
-function imageShapeOf(file: ModelFile): [number, number, number] {
-  const stored = (file.normalization as { imageShape?: unknown } | undefined)?.imageShape;
-  if (Array.isArray(stored) && stored.length === 3 && stored.every((v) => Number.isSafeInteger(v) && v > 0)) return stored as [number, number, number];
-  const side = Math.round(Math.sqrt(file.spec.input));
-  if (side * side !== file.spec.input) throw new UsageError(`the model file stores no image shape and ${file.spec.input} values are not a square image`);
-  return [side, side, 1];
-}
 
 /** Initialises the kernels (--isa) and reads the model at --model, hashing the bytes it parses. */
 export async function openModel(values: Record<string, unknown>): Promise<OpenModel> {

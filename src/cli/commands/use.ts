@@ -83,7 +83,7 @@ function labelsOf(file: ModelFile, labels: Uint8Array | null, indices?: ArrayLik
 }
 
 /** The image shape stored with the model, or a square single-channel guess. */
-function imageShapeOf(file: ModelFile): [number, number, number] {
+export function imageShapeOf(file: ModelFile): [number, number, number] {
   const stored = (file.normalization as { imageShape?: unknown } | undefined)?.imageShape;
   if (Array.isArray(stored) && stored.length === 3 && stored.every((v) => Number.isSafeInteger(v) && v > 0)) return stored as [number, number, number];
   const side = Math.round(Math.sqrt(file.spec.input));
