@@ -38,7 +38,7 @@ function digitFolder(to: string, per: number, bands: 1 | 4): void {
         const png = new PNG({ width: side, height: side });
         for (let y = 0; y < side; y++) {
           for (let x = 0; x < side; x++) {
-            const v = s.pixels[i * 784 + y * step * 28 + x * step]!;
+            const v = Math.round(255 * s.pixels[i * 784 + y * step * 28 + x * step]!); // the embedded digits are floats in [0, 1]
             png.data.set(bands === 1 ? [v, v, v, 255] : [v, 255 - v, v >> 1, 60 + 60 * c + (v >> 2)], 4 * (y * side + x));
           }
         }
@@ -96,6 +96,8 @@ describe("latent analyze", () => {
     expect(json.model).toBe(model);
     expect([json.n, json.classes, json.k, json.perplexity]).toEqual([300, 10, 10, 30]);
     expect(Object.keys(json.representations).sort()).toEqual(["codes", "pca", "pixels"]);
+    const apps = (json as unknown as { applications: { anomaly: unknown; denoise: unknown; retrieval: { k: number } } }).applications;
+    expect([apps.anomaly, apps.denoise, apps.retrieval.k]).toEqual([null, null, 10]); // trained without --holdout-class and --corrupt
     const unit = (v: number | undefined) => { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1); };
     for (const [name, f] of Object.entries(json.representations)) {
       expect(f.dim, name).toBe(name === "pixels" ? 784 : 4);
@@ -132,6 +134,34 @@ describe("latent analyze", () => {
     for (const png of PICTURES) expect(html).toContain(`alt="${png}.png: `);
     expect(html).toContain("the loss per epoch");
     expect(html).toContain("<th>trust. t-SNE</th>");
+  }, 60_000);
+
+  it("adds the applications: retrieval always, anomaly and denoising for a model trained with --holdout-class and --corrupt", async () => {
+    const run = join(dir, "apps-run"), out = join(dir, "apps");
+    const t = await latent("train", "--data", folder, "--holdout-class", "zero", "--corrupt", "mask:0.3", "--model", "ae", "--epochs", "2",
+      "--hidden", "16", "--latent", "2", "--batch", "10", "--isa", "simd", "--threads", "1", "--out", run);
+    expect(t.code, t.err.join("\n")).toBe(0);
+    const r = await latent("analyze", "--model", join(run, "model.safetensors"), "--data", folder, "--n", "30", "--out", out, "--isa", "simd");
+    expect(r.code, r.err.join("\n")).toBe(0);
+    type Q = { psnr: number | null; ssim: number };
+    const apps = (JSON.parse(readFileSync(join(out, "analysis.json"), "utf8")) as { applications: {
+      retrieval: { k: number; chance: number; scores: Record<string, { precision: number; map: number }> };
+      anomaly: { class: number; auroc: number; auprc: number; prevalence: number };
+      denoise: { corrupt: string; corrupted: Q; denoised: Q } } }).applications;
+
+    expect(apps.retrieval.k).toBe(10);
+    expect(apps.retrieval.chance).toBeCloseTo(9 / 29, 12); // 10 test images a class: 9 of the other 29 share a query's label
+    expect(Object.keys(apps.retrieval.scores).sort()).toEqual(["codes", "pca", "pixels"]);
+    for (const s of Object.values(apps.retrieval.scores)) for (const v of [s.precision, s.map]) { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1); }
+    expect(apps.anomaly.class).toBe(2); // "zero": class folders are numbered in name order (one, two, zero)
+    expect(apps.anomaly.prevalence).toBeCloseTo(1 / 3, 12);
+    for (const v of [apps.anomaly.auroc, apps.anomaly.auprc]) { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1); }
+    expect(apps.denoise.corrupt).toBe("mask:0.3");
+    // A mask of 30% zeroes about 30% of the ink: the corrupted images are well below a perfect score.
+    expect(apps.denoise.corrupted.psnr).toBeGreaterThan(5);
+    expect(apps.denoise.corrupted.ssim).toBeLessThan(0.99);
+    expect(Number.isFinite(apps.denoise.denoised.psnr)).toBe(true);
+    expect(readFileSync(join(out, "report.html"), "utf8")).toMatch(/<h2>Applications<\/h2>[\s\S]*Anomaly detection[\s\S]*Denoising/);
   }, 60_000);
 
   it("clamps --n to the test split with a note, lowers the default perplexity to fit, names the classes, and takes --k", async () => {

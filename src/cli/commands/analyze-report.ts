@@ -13,6 +13,7 @@ import { renderReport, type ReportImage, type ReportSection } from "../../viz/in
 import { readHistory } from "../metrics-file.js";
 import { runPictures } from "../pictures.js";
 import type { EmbeddingFigures } from "./analyze-embed.js";
+import { applicationsSection, type Applications } from "./analyze-apps.js";
 import type { AnalysisInput } from "./analyze-input.js";
 import { TRUST_K, type RepresentationFigures } from "./analyze-metrics.js";
 import type { AnalysisPicture, PictureSection } from "./analyze-pictures.js";
@@ -72,6 +73,7 @@ export interface ReportInput {
   readonly pictures: readonly AnalysisPicture[];
   /** The key of the model's pictures. */
   readonly key: Key;
+  readonly applications: Applications;
 }
 
 export async function reportHtml(r: ReportInput): Promise<string> {
@@ -88,6 +90,7 @@ export async function reportHtml(r: ReportInput): Promise<string> {
     },
     { heading: `The ${what} in two dimensions`, images: imagesOf("plane") },
     { heading: `Clusters of the ${what}`, images: imagesOf("clusters") },
+    applicationsSection(r.applications, what),
     await modelSection(a, r.key),
   ];
   return renderReport({

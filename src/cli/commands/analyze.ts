@@ -26,6 +26,7 @@ import { figures, firstTwo, plane, TRUST_K, type Representation } from "./analyz
 import { analysisPictures } from "./analyze-pictures.js";
 import { reportHtml, tableLines, type Figures } from "./analyze-report.js";
 import { dataSpec } from "./train.js";
+import { applications } from "./analyze-apps.js";
 
 export const analyzeHelp = `latent analyze --model FILE [--data mnist|fashion-mnist|DIR] [--n 2000] [--k K] [--perplexity ${DEFAULT_PERPLEXITY}] [--out analysis] [--seed 1]
   For n random test samples (drawn by --seed; at least ${MIN_SAMPLES}, at most the test split, with a note) as raw pixels,
@@ -74,7 +75,7 @@ export async function analyze(argv: string[], io: Io): Promise<void> {
   const seed = int(values, "seed", 0);
   await init({ isa: oneOf(values, "isa", ["auto", "relaxed", "simd", "scalar"] as const) });
   // The first four keys are those of the command's first version, so its figures stay as they were.
-  const [kmKey, probeKey, testKey, trainKey, tsneKey, umapKey, picturesKey] = split(key(seed), 7) as [Key, Key, Key, Key, Key, Key, Key];
+  const [kmKey, probeKey, testKey, trainKey, tsneKey, umapKey, picturesKey, appsKey] = split(key(seed), 8) as [Key, Key, Key, Key, Key, Key, Key, Key];
   const a = await readInput(request, { test: testKey, train: trainKey }, io);
   const L = a.file.spec.latent;
 
@@ -106,11 +107,12 @@ export async function analyze(argv: string[], io: Io): Promise<void> {
   const km = measured.codes.kmeans;
   const match = matchClusters(a.testLabels, km.labels, a.classes, a.k);
   const pictures = analysisPictures(a, { codesPlane, kmeans: km, match, ward: measured.codes.ward, embeddings });
+  const apps = applications(a, { pixels: reps.pixels.test, pca: reps.pca.test, codes: reps.codes.test }, appsKey);
 
   await mkdir(out, { recursive: true });
   const json = {
     model: path, data: a.ds.name, n: a.n, train: a.m, classes: a.classes, k: a.k, latent: L, kind: a.file.spec.kind, seed,
-    perplexity: a.perplexity, umapNeighbours: UMAP_NEIGHBOURS, representations: results,
+    perplexity: a.perplexity, umapNeighbours: UMAP_NEIGHBOURS, representations: results, applications: apps,
     confusion: {
       of: "k-means clusters of the codes", rows: Array.from({ length: a.classes }, (_, c) => a.ds.classNames?.[c] ?? String(c)),
       clusters: match.order, matched: match.order.map((j) => (match.classOf[j]! >= 0 ? match.classOf[j] : null)), counts: match.counts,
@@ -118,7 +120,7 @@ export async function analyze(argv: string[], io: Io): Promise<void> {
   };
   await writeFileAtomic(join(out, "analysis.json"), new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
   for (const p of pictures) await writeFileAtomic(join(out, p.name), p.png);
-  const html = await reportHtml({ input: a, seed, umapNeighbours: UMAP_NEIGHBOURS, representations: results, pictures, key: picturesKey });
+  const html = await reportHtml({ input: a, seed, umapNeighbours: UMAP_NEIGHBOURS, representations: results, pictures, key: picturesKey, applications: apps });
   await writeFileAtomic(join(out, "report.html"), new TextEncoder().encode(html));
   for (const line of tableLines(results)) io.out(line);
   io.out(`wrote ${join(out, "analysis.json")}, ${pictures.map((p) => p.name).join(", ")}, report.html`);
