@@ -17,3 +17,4 @@ export * from "./conv";
 export * from "./layernorm";
 export * from "./tsne";
 export * from "./distances";
+export * from "./kmeans";

@@ -9,7 +9,9 @@
  * argmin (ties to the lower cluster index), the new centres (means of their points) and the
  * inertia are float64 on the host. The reported inertia is the exact float64 sum of squared
  * distances (x - c)² from each point to its centre; the returned centroids are those float64
- * centres rounded to f32.
+ * centres rounded to f32. On a WasmBackend (d <= 576) the assignment (those same f32 dot
+ * products and f64 combination) and the per-cluster sums run in the kernels of assembly/kmeans.ts,
+ * bit-identical to the GEMM-and-host-loop path (which other backends take) over the same module.
  *
  * Convergence, as scikit-learn: stop when the labels did not change, or when the sum over
  * centres of the squared centre shift is <= tol * (mean over features of the population
@@ -25,6 +27,8 @@
  */
 import type { Backend, Buffer } from "../backend/backend.js";
 import { defaultBackend } from "../backend/default.js";
+import { WasmBackend } from "../backend/wasm.js";
+import type { KernelExports, Ptr } from "../kernels/exports.js";
 import { ConfigError } from "../nn/layer.js";
 import { foldIn, type Key } from "../random/index.js";
 import { checkTensorLike, ShapeError, tensor, type Tensor, type TensorLike } from "../tensor/tensor.js";
@@ -56,6 +60,8 @@ export interface KMeansResult {
 
 /** Rows of x per distance GEMM (bounds the [rows, k] product buffer). */
 const BLOCK_ROWS = 4096;
+/** gemm_f32's KC: up to this depth it sums each product in one pass, as kmeans_assign_f32 does. */
+const GEMM_DEPTH_BLOCK = 576;
 
 function checkOptions(n: number, k: number, o: KMeansOptions): { nInit: number; maxIter: number; tol: number } {
   if (!Number.isSafeInteger(k) || k < 1) throw new ConfigError(`kmeans: k must be a positive integer, got ${k}`);
@@ -87,8 +93,25 @@ function gather(x: TensorLike, n: number, d: number): { xs: Float64Array; mean: 
   return { xs, mean };
 }
 
-/** The GEMM-side state of one call: x on the backend, and the assignment step over it. */
-class Assigner {
+/**
+ * The per-iteration work of one call: assign (each row's nearest centre and squared distance)
+ * and sums (per-cluster sums of the rows in row order, and counts). GemmStepper runs the
+ * assignment as a backend GEMM combined on the host (any backend); KernelStepper runs both in
+ * the kernels of assembly/kmeans.ts (WasmBackend), with the same arithmetic, so the two give
+ * the same bits on a WasmBackend.
+ */
+interface Stepper {
+  assign(centres: Float64Array, labels: Int32Array, dist: Float64Array): void;
+  sums(labels: Int32Array, sums: Float64Array, counts: Int32Array): void;
+  dispose(): void;
+}
+
+/** Squared norms of the k rows of c [k, d] (float64, summed in order) into out. */
+function rowNorms(c: Float64Array, k: number, d: number, out: Float64Array): void {
+  for (let j = 0; j < k; j++) { let s = 0; for (let t = 0; t < d; t++) s += c[j * d + t]! ** 2; out[j] = s; }
+}
+
+class GemmStepper implements Stepper {
   private readonly xb: Buffer;
   private readonly cb: Buffer;
   private readonly gb: Buffer;
@@ -106,15 +129,14 @@ class Assigner {
     } catch (e) { for (const b of bufs) be.free(b); throw e; }
     [this.xb, this.cb, this.gb] = bufs as [Buffer, Buffer, Buffer];
     this.xsq = new Float64Array(n);
-    for (let i = 0; i < n; i++) { let s = 0; for (let j = 0; j < d; j++) s += xs[i * d + j]! ** 2; this.xsq[i] = s; }
+    rowNorms(xs, n, d, this.xsq);
     this.csq = new Float64Array(k);
   }
 
-  /** Writes each row's nearest centre to labels and its squared distance (>= 0) to dist. */
   assign(centres: Float64Array, labels: Int32Array, dist: Float64Array): void {
     const { be, n, d, k } = this;
     be.write(this.cb, centres);
-    for (let j = 0; j < k; j++) { let s = 0; for (let t = 0; t < d; t++) s += centres[j * d + t]! ** 2; this.csq[j] = s; }
+    rowNorms(centres, k, d, this.csq);
     for (let i0 = 0; i0 < n; i0 += this.rows) {
       const m = Math.min(this.rows, n - i0);
       const xv = be.view(this.xb, i0 * d, m * d), gv = be.view(this.gb, 0, m * k);
@@ -133,20 +155,79 @@ class Assigner {
     }
   }
 
+  sums(labels: Int32Array, sums: Float64Array, counts: Int32Array): void {
+    const { xs, n, d } = this;
+    sums.fill(0); counts.fill(0);
+    for (let i = 0; i < n; i++) {
+      const j = labels[i]!;
+      counts[j] = counts[j]! + 1;
+      for (let t = 0; t < d; t++) sums[j * d + t] = sums[j * d + t]! + xs[i * d + t]!;
+    }
+  }
+
   dispose(): void {
     this.be.free(this.gb); this.be.free(this.cb); this.be.free(this.xb);
   }
 }
 
+/** Arena blocks: x f32 and f64 [n, d], centres transposed f32 [d, kp], norms, labels, dist, sums. */
+class KernelStepper implements Stepper {
+  private readonly kx: KernelExports;
+  private readonly blocks: Ptr[] = [];
+  private readonly kp: number;
+  private readonly csq: Float64Array;
+  private x32 = 0; private x64 = 0; private ct = 0; private xsq = 0; private csqP = 0;
+  private labels = 0; private dist = 0; private sumsP = 0; private counts = 0;
+
+  constructor(private readonly be: WasmBackend, xs: Float64Array,
+    private readonly n: number, private readonly d: number, private readonly k: number) {
+    this.kx = be.module.exports;
+    const kp = this.kp = (k + 3) & ~3;
+    this.csq = new Float64Array(kp);
+    try {
+      this.x32 = this.alloc(4 * n * d); this.x64 = this.alloc(8 * n * d); this.ct = this.alloc(4 * d * kp);
+      this.xsq = this.alloc(8 * n); this.csqP = this.alloc(8 * kp); this.labels = this.alloc(4 * n);
+      this.dist = this.alloc(8 * n); this.sumsP = this.alloc(8 * k * d); this.counts = this.alloc(4 * k);
+      // Views only now: an allocation may have grown (and detached) the memory.
+      const mem = this.kx.memory.buffer;
+      new Float32Array(mem, this.x32, n * d).set(xs);
+      new Float64Array(mem, this.x64, n * d).set(xs);
+      new Float32Array(mem, this.ct, d * kp).fill(0);
+      rowNorms(xs, n, d, new Float64Array(mem, this.xsq, n));
+    } catch (e) { this.dispose(); throw e; }
+  }
+
+  private alloc(bytes: number): Ptr { const p = this.be.arena.allocBytes(bytes); this.blocks.push(p); return p; }
+
+  assign(centres: Float64Array, labels: Int32Array, dist: Float64Array): void {
+    const { kx, n, d, k, kp } = this;
+    const mem = kx.memory.buffer, ct = new Float32Array(mem, this.ct, d * kp);
+    for (let j = 0; j < k; j++) for (let t = 0; t < d; t++) ct[t * kp + j] = centres[j * d + t]!;
+    rowNorms(centres, k, d, this.csq);
+    new Float64Array(mem, this.csqP, kp).set(this.csq);
+    kx.kmeans_assign_f32(n, d, k, this.x32, this.ct, this.xsq, this.csqP, this.labels, this.dist);
+    labels.set(new Int32Array(kx.memory.buffer, this.labels, n));
+    dist.set(new Float64Array(kx.memory.buffer, this.dist, n));
+  }
+
+  sums(labels: Int32Array, sums: Float64Array, counts: Int32Array): void {
+    const { kx, n, d, k } = this;
+    new Int32Array(kx.memory.buffer, this.labels, n).set(labels);
+    kx.kmeans_sums_f64(n, d, k, this.x64, this.labels, this.sumsP, this.counts);
+    sums.set(new Float64Array(kx.memory.buffer, this.sumsP, k * d));
+    counts.set(new Int32Array(kx.memory.buffer, this.counts, k));
+  }
+
+  dispose(): void {
+    while (this.blocks.length > 0) this.be.arena.release(this.blocks.pop()!);
+  }
+}
+
 /** Means of the labelled points, with empty clusters re-seeded (see the file comment). */
-function update(xs: Float64Array, n: number, d: number, k: number, labels: Int32Array, dist: Float64Array,
+function update(st: Stepper, xs: Float64Array, n: number, d: number, k: number, labels: Int32Array, dist: Float64Array,
   previous: Float64Array): Float64Array {
   const sums = new Float64Array(k * d), counts = new Int32Array(k);
-  for (let i = 0; i < n; i++) {
-    const j = labels[i]!;
-    counts[j] = counts[j]! + 1;
-    for (let t = 0; t < d; t++) sums[j * d + t] = sums[j * d + t]! + xs[i * d + t]!;
-  }
+  st.sums(labels, sums, counts);
   const out = new Float64Array(k * d);
   const empty: number[] = [];
   for (let j = 0; j < k; j++) if (counts[j] === 0) empty.push(j);
@@ -174,7 +255,7 @@ function update(xs: Float64Array, n: number, d: number, k: number, labels: Int32
 
 interface Run { labels: Int32Array; centres: Float64Array; inertia: number; iterations: number }
 
-function lloyd(asg: Assigner, xs: Float64Array, n: number, d: number, k: number, seeds: Float64Array,
+function lloyd(asg: Stepper, xs: Float64Array, n: number, d: number, k: number, seeds: Float64Array,
   maxIter: number, tolAbs: number): Run {
   let centres = seeds;
   let labels = new Int32Array(n), old = new Int32Array(n).fill(-1);
@@ -182,7 +263,7 @@ function lloyd(asg: Assigner, xs: Float64Array, n: number, d: number, k: number,
   let iterations = 0, stable = false;
   for (let it = 0; it < maxIter; it++) {
     asg.assign(centres, labels, dist);
-    const next = update(xs, n, d, k, labels, dist, centres);
+    const next = update(asg, xs, n, d, k, labels, dist, centres);
     let shift = 0;
     for (let t = 0; t < k * d; t++) shift += (next[t]! - centres[t]!) ** 2;
     centres = next;
@@ -211,7 +292,9 @@ export function kmeans(x: TensorLike, k: number, options: KMeansOptions): KMeans
   for (let i = 0; i < n * d; i++) variance += xs[i]! ** 2;
   const tolAbs = tol * (variance / (n * d));
   const be = options.backend ?? (defaultBackend() as unknown as Backend<Buffer>);
-  const asg = new Assigner(be, xs, n, d, k);
+  // The kernel's dot products equal gemm_f32's while d fits one GEMM depth block (576).
+  const asg: Stepper = be instanceof WasmBackend && d <= GEMM_DEPTH_BLOCK ? new KernelStepper(be, xs, n, d, k)
+    : new GemmStepper(be, xs, n, d, k);
   let best: Run | undefined;
   try {
     for (let r = 0; r < nInit; r++) {

@@ -279,4 +279,19 @@ export interface KernelExports {
    */
   tsne_step_f64(n: number, dims: number, attr: Ptr, rep: Ptr, zInv: number, momentum: number, eta: number,
     gains: Ptr, update: Ptr, y: Ptr): void;
+  // ---- k-means Lloyd steps (assembly/kmeans.ts) ----
+  /**
+   * Nearest centre of each row of x f32 [m, d]: ct is the k centres transposed, f32 [d, kp] with
+   * kp = k rounded up to a multiple of 4 (padding columns unused), xsq f64 [m] and csq f64 [kp]
+   * the squared norms. g_j = f32 dot product summed over t in order with gemm_f32's multiply-add
+   * (so equal to gemm_f32(0, 1, m, k, d, 1, x, d, C, d, 0, ...) for d <= 576); in f64
+   * v_j = (xsq[i] - 2 g_j) + csq[j]; writes labels[i] (i32) = argmin_j v_j (ties to the lower j)
+   * and dist[i] (f64) = max(v, 0). Both builds agree bit for bit.
+   */
+  kmeans_assign_f32(m: number, d: number, k: number, x: Ptr, ct: Ptr, xsq: Ptr, csq: Ptr, labels: Ptr, dist: Ptr): void;
+  /**
+   * Per-cluster sums of x f64 [n, d] by labels i32 [n] (in 0..k-1): writes sums f64 [k, d] and
+   * counts i32 [k], adding the rows in increasing order (bit-identical to the plain f64 loop).
+   */
+  kmeans_sums_f64(n: number, d: number, k: number, x: Ptr, labels: Ptr, sums: Ptr, counts: Ptr): void;
 }

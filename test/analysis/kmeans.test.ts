@@ -3,8 +3,10 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { kmeans } from "../../src/analysis/index.js";
-import { initSync } from "../../src/backend/default.js";
+import type { Backend, Buffer } from "../../src/backend/backend.js";
+import { defaultBackend, initSync } from "../../src/backend/default.js";
 import { ReferenceBackend } from "../../src/backend/reference.js";
+import { WasmBackend } from "../../src/backend/wasm.js";
 import { ConfigError } from "../../src/nn/layer.js";
 import { key, normalF64 } from "../../src/random/index.js";
 import { ShapeError, tensor, type Tensor } from "../../src/tensor/tensor.js";
@@ -117,6 +119,37 @@ describe("kmeans: determinism", () => {
     const b = kmeans(blobs, 4, { key: key(5), backend: new ReferenceBackend() });
     expect(a.labels).toEqual(b.labels);
     expectClose(a.inertia, b.inertia, { rtol: 1e-12 });
+  });
+});
+
+describe("kmeans: the kernel path (WasmBackend) and the host path", () => {
+  // The same wasm backend behind an object that is not a WasmBackend takes the host path (its
+  // GEMM, host combine and sums): every result must be the same bits as through the kernels.
+  const hostPath = (be: WasmBackend): Backend<Buffer> => new Proxy({}, {
+    get: (_t, p) => { const v = (be as unknown as Record<string | symbol, unknown>)[p]; return typeof v === "function" ? v.bind(be) : v; },
+  }) as Backend<Buffer>;
+
+  it("give identical labels, centroids, inertia and iterations, and the kernels free their memory", () => {
+    const be = defaultBackend();
+    expect(be).toBeInstanceOf(WasmBackend);
+    const host = hostPath(be);
+    expect(host).not.toBeInstanceOf(WasmBackend);
+    const cases: [number, number, number][] = [[1, 1, 1], [1, 3, 1], [2, 1, 2], [7, 3, 3], [50, 5, 4], [203, 7, 5],
+      [301, 20, 10], [130, 9, 13], [40, 600, 3]];
+    for (const [n, d, k] of cases) {
+      const r = normalF64(key(n * 31 + d), n * d);
+      const x = tensor(Float32Array.from(r, (v, i) => v + (i % d) * 3 + Math.floor(i / d) % k * 2), [n, d]);
+      const tag = `n ${n} d ${d} k ${k}`;
+      const before = be.arena.allocatedBytes;
+      const a = kmeans(x, k, { key: key(d), nInit: 2, backend: be });
+      // d = 600 takes the GEMM path, whose scratch the backend keeps (grown once, reused).
+      if (d <= 576) expect(be.arena.allocatedBytes, tag).toBe(before);
+      const b = kmeans(x, k, { key: key(d), nInit: 2, backend: host });
+      expect(a.labels, tag).toEqual(b.labels);
+      expect(Object.is(a.inertia, b.inertia), tag).toBe(true);
+      expect(a.iterations, tag).toBe(b.iterations);
+      expect(Array.from(a.centroids.data), tag).toEqual(Array.from(b.centroids.data));
+    }
   });
 });
 
