@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
-import { latent } from "./support.js";
+import { latent, stripedImages } from "./support.js";
 import { denoiseHelp } from "../../src/cli/commands/denoise.js";
 import { encodeIdx } from "../../src/data/idx.js";
 import { readPng } from "../../src/viz/node/png.js";
@@ -19,22 +19,7 @@ const SIDE = 12, TEST = 60;
 let testPixels: Uint8Array;
 
 /** n images (side x side) of 3 classes (horizontal stripes, vertical stripes, a square) with uniform noise of +-60. */
-function images(n: number, seed: number, side = SIDE): { pixels: Uint8Array; labels: Uint8Array } {
-  let s = seed;
-  const next = () => { s = (Math.imul(s, 1103515245) + 12345) >>> 0; return s / 2 ** 32; };
-  const pixels = new Uint8Array(n * side * side), labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % 3;
-    labels[i] = c;
-    for (let y = 0; y < side; y++) {
-      for (let x = 0; x < side; x++) {
-        const on = c === 0 ? y % 4 < 2 : c === 1 ? x % 4 < 2 : y > 2 && y < 9 && x > 2 && x < 9;
-        pixels[(i * side + y) * side + x] = Math.max(0, Math.min(255, Math.round((on ? 190 : 40) + 120 * (next() - 0.5))));
-      }
-    }
-  }
-  return { pixels, labels };
-}
+const images = (n: number, seed: number, side = SIDE) => stripedImages(n, seed, side);
 
 /** An IDX folder of `trainN` and `testN` images of side x side pixels; returns the test split. */
 function writeIdx(at: string, side: number, trainN: number, testN: number): { pixels: Uint8Array; labels: Uint8Array } {

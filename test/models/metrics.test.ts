@@ -15,25 +15,14 @@ import type { Params } from "../../src/nn/params.js";
 import { bits, key, uniform } from "../../src/random/index.js";
 import { tensorRows, type Rows } from "../../src/tensor/rows.js";
 import { tensor } from "../../src/tensor/tensor.js";
+import { dense64, relu64 } from "../support/float64-layers.js";
 
 beforeAll(() => { initSync(); });
 
 const D = 12, N = 37, L = 4;
 const x = tensor(uniform(key(5), N * D), [N, D]);
 
-/** y = W x + b for a PyTorch-layout dense layer (W [out, in]), in float64. */
-function dense(p: Params, name: string, v: Float64Array): Float64Array {
-  const w = p[`${name}.weight`]!, b = p[`${name}.bias`]!;
-  const [out, inp] = w.shape as [number, number];
-  const y = new Float64Array(out);
-  for (let o = 0; o < out; o++) {
-    let s = b.data[o]!;
-    for (let i = 0; i < inp; i++) s += w.data[o * inp + i]! * v[i]!;
-    y[o] = s;
-  }
-  return y;
-}
-const relu = (v: Float64Array) => v.map((t) => Math.max(t, 0));
+const dense = dense64, relu = relu64;
 
 /**
  * The presets' MLPs as torch.nn.Sequential numbers them: dense layers at even positions, a ReLU

@@ -16,6 +16,7 @@ import { nodeSpawn } from "../../src/parallel/node/spawn.js";
 import { foldIn, key, normalF64, uniform, type Key } from "../../src/random/index.js";
 import { tensorRows } from "../../src/tensor/rows.js";
 import { tensor } from "../../src/tensor/tensor.js";
+import { dense64, relu64 } from "../support/float64-layers.js";
 
 const ref = new ReferenceBackend() as unknown as Backend<Buffer>;
 let two: ThreadedBackend;
@@ -27,18 +28,7 @@ afterAll(() => two?.close());
 
 // ---- the oracle: float64, from the definitions ----
 
-function dense(p: Params, name: string, v: ArrayLike<number>): Float64Array {
-  const w = p[`${name}.weight`]!, b = p[`${name}.bias`]!;
-  const [out, inp] = w.shape as [number, number];
-  const y = new Float64Array(out);
-  for (let o = 0; o < out; o++) {
-    let s = b.data[o]!;
-    for (let i = 0; i < inp; i++) s += w.data[o * inp + i]! * v[i]!;
-    y[o] = s;
-  }
-  return y;
-}
-const relu = (v: Float64Array) => v.map((t) => Math.max(t, 0));
+const dense = dense64, relu = relu64;
 
 /** The mlp preset with one hidden layer: encoder.0 + ReLU, heads mu.0 and logvar.0; decoder.0 + ReLU, decoder.2. */
 function encodeRow(p: Params, x: ArrayLike<number>): { mu: Float64Array; lv: Float64Array } {
