@@ -48,6 +48,12 @@ export function loadRuntime(options: LoadOptions = {}): TE.TaskEither<KernelLoad
  * read from the module itself. Sets no default.
  */
 export function loadRuntimeSync(source?: WebAssembly.Module | BufferSource, options: LoadOptions = {}): E.Either<KernelLoadError, Runtime> {
+  const given: unknown = source;
+  if (given !== undefined && !(given instanceof WebAssembly.Module) && !ArrayBuffer.isView(given) && !(given instanceof ArrayBuffer)
+    && !(typeof SharedArrayBuffer !== "undefined" && given instanceof SharedArrayBuffer)) {
+    return E.left(new KernelLoadError(`the kernel source must be a WebAssembly.Module or the module's bytes, got ${given === null ? "null" : typeof given}`
+      + " (options such as { isa } go second: initSync(undefined, { isa }))"));
+  }
   const compiled: E.Either<KernelLoadError, WebAssembly.Module> = source instanceof WebAssembly.Module ? E.right(source) : pipe(
     source === undefined ? pipe(chooseIsa(options), E.map((isa): BufferSource => embeddedBytes(isa))) : E.right(source),
     E.chain((bytes) => E.tryCatch(() => new WebAssembly.Module(bytes), (e) => new KernelLoadError(`instantiating the kernel module failed: ${String(e)}`, e))),

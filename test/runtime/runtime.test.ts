@@ -89,4 +89,11 @@ describe("the runtime's Either edge", () => {
     const again = ok._tag === "Right" ? loadRuntimeSync(ok.right.wasmModule) : null;
     expect(again?._tag === "Right" && again.right.isa === "scalar").toBe(true);
   });
+
+  it("initSync with the options where the source goes is a KernelLoadError that says so", () => {
+    expect(() => initSync({ isa: "simd" } as never)).toThrow(KernelLoadError);
+    expect(() => initSync({ isa: "simd" } as never)).toThrow(/must be a WebAssembly.Module or the module's bytes, got object \(options such as \{ isa \} go second/);
+    expect(() => createRuntimeSync(null as never)).toThrow(/got null/);
+    expect(createRuntimeSync(new Uint8Array(embeddedBytes("scalar")).buffer).isa).toBe("scalar"); // an ArrayBuffer is bytes
+  });
 });
