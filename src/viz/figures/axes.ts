@@ -34,14 +34,22 @@ export function toPixel(frame: PlotFrame, x: number, y: number): [number, number
   ];
 }
 
-export function dataRange(values: ArrayLike<number>, margin: number): [number, number] {
+/** The smallest and largest finite value of all the series ([Infinity, -Infinity] when there is none). */
+export function finiteExtent(series: readonly ArrayLike<number>[]): [number, number] {
   let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (!Number.isFinite(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+  for (const values of series) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (!Number.isFinite(v)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
   }
+  return [lo, hi];
+}
+
+export function dataRange(values: ArrayLike<number>, margin: number): [number, number] {
+  const [lo, hi] = finiteExtent([values]);
   if (lo > hi) return [0, 1];
   if (hi === lo) { const h = Math.abs(lo) * 0.1 || 0.5; return [lo - h, hi + h]; }
   const m = (hi - lo) * margin;

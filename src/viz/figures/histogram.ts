@@ -13,7 +13,7 @@
  * each series' bars have area 1 and series of different sizes compare. Runtime-neutral.
  */
 import { rect, PALETTE, VizError, type Color } from "../raster.js";
-import { axes, checkRange, clipTo, sizeOf, toPixel, type Plot, type PlotFrame, type PlotOptions } from "./axes.js";
+import { axes, checkRange, clipTo, finiteExtent, sizeOf, toPixel, type Plot, type PlotFrame, type PlotOptions } from "./axes.js";
 import { drawLegend, legendSize, type LegendEntry } from "./legend.js";
 
 export interface HistogramCounts {
@@ -44,15 +44,7 @@ function binCount(bins: number | undefined): number {
 
 /** The finite range of all the values ([v - 0.5, v + 0.5] for one distinct value, [0, 1] for none). */
 export function valueRange(series: readonly ArrayLike<number>[]): [number, number] {
-  let lo = Infinity, hi = -Infinity;
-  for (const values of series) {
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i]!;
-      if (!Number.isFinite(v)) continue;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-  }
+  const [lo, hi] = finiteExtent(series);
   if (lo > hi) return [0, 1];
   return lo === hi ? [lo - 0.5, hi + 0.5] : [lo, hi];
 }
