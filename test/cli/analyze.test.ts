@@ -82,7 +82,7 @@ interface Analysis {
 }
 
 const PICTURES = ["codes-pca", "codes-kmeans", "codes-tsne", "codes-tsne-kmeans", "codes-umap", "codes-umap-kmeans", "pca-tsne", "pca-umap",
-  "confusion", "prototypes", "dendrogram"];
+  "confusion", "prototypes", "dendrogram", "retrieval"];
 
 describe("latent analyze", () => {
   it("writes the figures of pixels, PCA and codes, in range, the pictures and the report", async () => {
@@ -96,8 +96,8 @@ describe("latent analyze", () => {
     expect(json.model).toBe(model);
     expect([json.n, json.classes, json.k, json.perplexity]).toEqual([300, 10, 10, 30]);
     expect(Object.keys(json.representations).sort()).toEqual(["codes", "pca", "pixels"]);
-    const apps = (json as unknown as { applications: { anomaly: unknown; denoise: unknown; retrieval: { k: number } } }).applications;
-    expect([apps.anomaly, apps.denoise, apps.retrieval.k]).toEqual([null, null, 10]); // trained without --holdout-class and --corrupt
+    const apps = (json as unknown as { applications: { anomaly: unknown; denoise: unknown; sparse: unknown; retrieval: { k: number } } }).applications;
+    expect([apps.anomaly, apps.denoise, apps.sparse, apps.retrieval.k]).toEqual([null, null, null, 10]); // trained without --holdout-class, --corrupt, --sparsity
     const unit = (v: number | undefined) => { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1); };
     for (const [name, f] of Object.entries(json.representations)) {
       expect(f.dim, name).toBe(name === "pixels" ? 784 : 4);
@@ -136,18 +136,19 @@ describe("latent analyze", () => {
     expect(html).toContain("<th>trust. t-SNE</th>");
   }, 60_000);
 
-  it("adds the applications: retrieval always, anomaly and denoising for a model trained with --holdout-class and --corrupt", async () => {
+  it("adds the applications: retrieval always; anomaly, denoising and sparse coding for a model trained with --holdout-class, --corrupt and --sparsity", async () => {
     const run = join(dir, "apps-run"), out = join(dir, "apps");
     const t = await latent("train", "--data", folder, "--holdout-class", "zero", "--corrupt", "mask:0.3", "--model", "ae", "--epochs", "2",
-      "--hidden", "16", "--latent", "2", "--batch", "10", "--isa", "simd", "--threads", "1", "--out", run);
+      "--sparsity", "l1:0.001", "--code", "sigmoid", "--hidden", "16", "--latent", "2", "--batch", "10", "--isa", "simd", "--threads", "1", "--out", run);
     expect(t.code, t.err.join("\n")).toBe(0);
     const r = await latent("analyze", "--model", join(run, "model.safetensors"), "--data", folder, "--n", "30", "--out", out, "--isa", "simd");
     expect(r.code, r.err.join("\n")).toBe(0);
     type Q = { psnr: number | null; ssim: number };
     const apps = (JSON.parse(readFileSync(join(out, "analysis.json"), "utf8")) as { applications: {
       retrieval: { k: number; chance: number; scores: Record<string, { precision: number; map: number }> };
-      anomaly: { class: number; auroc: number; auprc: number; prevalence: number };
-      denoise: { corrupt: string; corrupted: Q; denoised: Q } } }).applications;
+      anomaly: { class: number; prevalence: number; scores: Record<string, { auroc: number; auprc: number }> };
+      denoise: { corrupt: string; corrupted: Q; denoised: Q };
+      sparse: { eps: number; penalty: string | null; nearZeroAbsolute: number; nearZeroRelative: number; meanActivation: number } } }).applications;
 
     expect(apps.retrieval.k).toBe(10);
     expect(apps.retrieval.chance).toBeCloseTo(9 / 29, 12); // 10 test images a class: 9 of the other 29 share a query's label
@@ -155,13 +156,23 @@ describe("latent analyze", () => {
     for (const s of Object.values(apps.retrieval.scores)) for (const v of [s.precision, s.map]) { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1); }
     expect(apps.anomaly.class).toBe(2); // "zero": class folders are numbered in name order (one, two, zero)
     expect(apps.anomaly.prevalence).toBeCloseTo(1 / 3, 12);
-    for (const v of [apps.anomaly.auroc, apps.anomaly.auprc]) { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1); }
+    expect(Object.keys(apps.anomaly.scores)).toEqual(["nll", "mse"]);
+    for (const s of Object.values(apps.anomaly.scores)) for (const v of [s.auroc, s.auprc]) { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1); }
     expect(apps.denoise.corrupt).toBe("mask:0.3");
     // A mask of 30% zeroes about 30% of the ink: the corrupted images are well below a perfect score.
     expect(apps.denoise.corrupted.psnr).toBeGreaterThan(5);
     expect(apps.denoise.corrupted.ssim).toBeLessThan(0.99);
     expect(Number.isFinite(apps.denoise.denoised.psnr)).toBe(true);
-    expect(readFileSync(join(out, "report.html"), "utf8")).toMatch(/<h2>Applications<\/h2>[\s\S]*Anomaly detection[\s\S]*Denoising/);
+    // A sigmoid code trained with an L1 penalty: the sparse-coding figures and pictures.
+    expect(apps.sparse.penalty).toMatch(/l1/);
+    for (const v of [apps.sparse.nearZeroAbsolute, apps.sparse.nearZeroRelative, apps.sparse.meanActivation]) { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1); }
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    expect(html).toMatch(/<h2>Applications<\/h2>[\s\S]*Anomaly detection[\s\S]*Denoising[\s\S]*Sparse coding/);
+    for (const png of ["retrieval", "anomaly", "denoise", "sparse-activation", "sparse-filters"]) {
+      const image = readPng(join(out, `${png}.png`));
+      expect(E.isRight(image) && image.right.width > 100, png).toBe(true);
+      expect(html).toContain(`alt="${png}.png: `);
+    }
   }, 60_000);
 
   it("clamps --n to the test split with a note, lowers the default perplexity to fit, names the classes, and takes --k", async () => {

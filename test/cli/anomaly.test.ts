@@ -33,7 +33,7 @@ function writeIdx(at: string, train: { pixels: Uint8Array; labels: Uint8Array },
 }
 
 const tiny = ["--model", "ae", "--hidden", "32", "--latent", "4", "--batch", "50", "--epochs", "3", "--isa", "simd", "--threads", "1"];
-const ae = join(dir, "ae"), vae = join(dir, "vae"), plain = join(dir, "plain");
+const ae = join(dir, "ae"), ae0 = join(dir, "ae0"), vae = join(dir, "vae"), plain = join(dir, "plain");
 
 beforeAll(async () => {
   const train = images(TRAIN, 1);
@@ -45,7 +45,7 @@ beforeAll(async () => {
   keep.forEach((i, k) => pixels.set(train.pixels.subarray(i * SIDE * SIDE, (i + 1) * SIDE * SIDE), k * SIDE * SIDE));
   writeIdx(without2, { pixels, labels: Uint8Array.from(keep, (i) => train.labels[i]!) }, test);
   writeIdx(oneClass, { pixels: train.pixels, labels: new Uint8Array(TRAIN) }, test);
-  for (const [out, extra] of [[ae, ["--holdout-class", "2"]], [plain, []]] as const) {
+  for (const [out, extra] of [[ae, ["--holdout-class", "2"]], [ae0, ["--holdout-class", "0"]], [plain, []]] as const) {
     const r = await latent("train", "--data", data, ...tiny, ...extra, "--out", out);
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
@@ -100,6 +100,20 @@ describe("latent train --holdout-class", () => {
   });
 });
 
+/** Oracle: the AUROC of each test image's squared reconstruction error at finding class C, pairs counted. */
+function mseAuroc(modelPath: string, C: number): number {
+  const { model, params } = file(modelPath);
+  const D = SIDE * SIDE;
+  const x = Float32Array.from(test.pixels, (v) => v / 255);
+  const rec = model.reconstruct(params, tensor(x, [TEST, D])).data;
+  const mse = Array.from({ length: TEST }, (_, i) => { let s = 0; for (let j = 0; j < D; j++) s += (x[i * D + j]! - rec[i * D + j]!) ** 2; return s / D; });
+  let wins = 0, pairs = 0;
+  for (let i = 0; i < TEST; i++) for (let j = 0; j < TEST; j++) {
+    if (test.labels[i] === C && test.labels[j] !== C) { pairs++; wins += mse[i]! > mse[j]! ? 1 : mse[i] === mse[j] ? 0.5 : 0; }
+  }
+  return wins / pairs;
+}
+
 describe("latent anomaly", () => {
   it("reports the AUROC and AUPRC that pair counting gives from the model's reconstructions", async () => {
     const out = join(dir, "a-ae");
@@ -146,6 +160,30 @@ describe("latent anomaly", () => {
     expect(e.meanByClass["2"]!).toBeGreaterThan(Math.max(e.meanByClass["0"]!, e.meanByClass["1"]!));
   });
 
+  it("with several models, tabulates each model's own held-out class with the means per kind and plots them", async () => {
+    const out = join(dir, "a-table");
+    const models = [join(vae, "model.safetensors"), join(ae, "model.safetensors"), join(ae0, "model.safetensors")];
+    const r = await anomaly(...models.flatMap((m) => ["--model", m]), "--out", out, "--isa", "simd");
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    interface Row { model: string; kind: string; class: number; positives: number; scores: Record<string, { auroc: number; auprc: number; prevalence: number }> }
+    const json = JSON.parse(readFileSync(join(out, "anomaly.json"), "utf8")) as { n: number; models: Row[]; mean: Record<string, Record<string, { auroc: number; auprc: number; models: number }>> };
+    expect(json.n).toBe(TEST);
+    // Sorted by kind, then held-out class; each row detects the class its model was trained without.
+    expect(json.models.map((m) => [m.kind, m.class, m.model])).toEqual([["ae", 0, models[2]], ["ae", 2, models[1]], ["vae", 2, models[0]]]);
+    expect(Object.keys(json.models[0]!.scores)).toEqual(["nll", "mse"]);
+    expect(Object.keys(json.models[2]!.scores)).toEqual(["elbo", "mse"]);
+    expect(json.models[0]!.scores.mse!.auroc).toBeCloseTo(mseAuroc(models[2]!, 0), 9);
+    expect(json.models[1]!.scores.mse!.auroc).toBeCloseTo(mseAuroc(models[1]!, 2), 9);
+    expect(json.models[2]!.scores.mse!.auroc).toBeCloseTo(mseAuroc(models[0]!, 2), 9);
+    expect(json.mean.ae!.mse!).toMatchObject({ models: 2 });
+    expect(json.mean.ae!.mse!.auroc).toBeCloseTo((json.models[0]!.scores.mse!.auroc + json.models[1]!.scores.mse!.auroc) / 2, 12);
+    expect(json.mean.vae!.elbo!.auroc).toBeCloseTo(json.models[2]!.scores.elbo!.auroc, 12);
+    expect(r.out.filter((l) => /^(ae|vae) +mean/.test(l)).length).toBe(2);
+    const png = readPng(join(out, "anomaly.png"));
+    expect(E.isRight(png) && png.right.width > 1000).toBe(true);
+  });
+
   it("prints its help", async () => {
     expect((await anomaly("--help")).out).toEqual([anomalyHelp]);
   });
@@ -155,6 +193,8 @@ describe("latent anomaly", () => {
     ["an unknown --class", ["--model", join(ae, "model.safetensors"), "--class", "5"], /--class 5: .* has no such class; its classes are 0, 1, 2/],
     ["--iwae on an AE", ["--model", join(ae, "model.safetensors"), "--iwae", "5"], /--iwae K needs a VAE/],
     ["--iwae 0", ["--model", join(vae, "model.safetensors"), "--iwae", "0"], /--iwae must be an integer in \[1, 100000\]/],
+    ["--class with several models", ["--model", join(ae, "model.safetensors"), "--model", join(ae0, "model.safetensors"), "--class", "1"], /--class applies to one model/],
+    ["several models, one trained with every class", ["--model", join(ae, "model.safetensors"), "--model", join(plain, "model.safetensors")], /plain.model.safetensors was not trained with --holdout-class/],
   ] as const) {
     it(`refuses ${what} with one line and exit code 2, writing nothing`, async () => {
       const out = join(dir, "never");

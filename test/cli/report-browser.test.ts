@@ -47,8 +47,8 @@ describe("report.html in headless Chromium", () => {
         const decoded = await img.decode().then(() => true, () => false);
         return { alt: img.alt.slice(0, 40), decoded, complete: img.complete, width: img.naturalWidth };
       })));
-      // the analysis's 11 pictures and the model's loss, samples, reconstructions, interpolation and manifold
-      expect(images.length).toBe(16);
+      // the analysis's 11 pictures, retrieval.png, and the model's loss, samples, reconstructions, interpolation and manifold
+      expect(images.length).toBe(17);
       for (const img of images) {
         expect(img.decoded && img.complete, img.alt).toBe(true);
         expect(img.width, img.alt).toBeGreaterThan(0);

@@ -12,7 +12,7 @@ import { clusterColours, confusionPicture, prototypePictures, type ClusterMatch 
 import type { Embeddings } from "./analyze-embed.js";
 import type { AnalysisInput } from "./analyze-input.js";
 
-export type PictureSection = "plane" | "clusters";
+export type PictureSection = "plane" | "clusters" | "applications";
 
 export interface AnalysisPicture {
   /** The file name in the output folder. */

@@ -90,7 +90,7 @@ export async function reportHtml(r: ReportInput): Promise<string> {
     },
     { heading: `The ${what} in two dimensions`, images: imagesOf("plane") },
     { heading: `Clusters of the ${what}`, images: imagesOf("clusters") },
-    applicationsSection(r.applications, what),
+    applicationsSection(r.applications, r.pictures.filter((p) => p.section === "applications"), what === "codes" ? "code" : "posterior mean"),
     await modelSection(a, r.key),
   ];
   return renderReport({

@@ -43,6 +43,12 @@ export const analyzeHelp = `latent analyze --model FILE [--data mnist|fashion-mn
     confusion.png       classes against the k-means clusters of the codes, matched as for ACC
     prototypes.png      each cluster's centroid decoded (4 bands: also prototypes-falsecolor.png, NIR, R, G)
     dendrogram.png      Ward linkage of the codes
+    retrieval.png       test samples beside their nearest by code (precision@10 and mAP@10 of codes, pixels, PCA)
+    anomaly.png         a model trained with --holdout-class: its scores (-ELBO or -log p(x | x_hat), MSE), the class
+                        against the rest, with AUROC and AUPRC
+    denoise.png         a model trained with --corrupt: clean, corrupted and denoised, with PSNR and SSIM
+    sparse-activation.png, sparse-filters.png    a model trained with --sparsity or --code sigmoid: mean activation per
+                        unit, the first layer's filters, and the share of near-zero activations
     report.html         one self-contained page: the table, these pictures, and the model's training curve (from the
                         metrics.jsonl beside the model, when there is one), samples (VAE), reconstructions,
                         interpolations and decoded manifold
@@ -108,11 +114,12 @@ export async function analyze(argv: string[], io: Io): Promise<void> {
   const match = matchClusters(a.testLabels, km.labels, a.classes, a.k);
   const pictures = analysisPictures(a, { codesPlane, kmeans: km, match, ward: measured.codes.ward, embeddings });
   const apps = applications(a, { pixels: reps.pixels.test, pca: reps.pca.test, codes: reps.codes.test }, appsKey);
+  pictures.push(...apps.pictures);
 
   await mkdir(out, { recursive: true });
   const json = {
     model: path, data: a.ds.name, n: a.n, train: a.m, classes: a.classes, k: a.k, latent: L, kind: a.file.spec.kind, seed,
-    perplexity: a.perplexity, umapNeighbours: UMAP_NEIGHBOURS, representations: results, applications: apps,
+    perplexity: a.perplexity, umapNeighbours: UMAP_NEIGHBOURS, representations: results, applications: apps.figures,
     confusion: {
       of: "k-means clusters of the codes", rows: Array.from({ length: a.classes }, (_, c) => a.ds.classNames?.[c] ?? String(c)),
       clusters: match.order, matched: match.order.map((j) => (match.classOf[j]! >= 0 ? match.classOf[j] : null)), counts: match.counts,
@@ -120,7 +127,7 @@ export async function analyze(argv: string[], io: Io): Promise<void> {
   };
   await writeFileAtomic(join(out, "analysis.json"), new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
   for (const p of pictures) await writeFileAtomic(join(out, p.name), p.png);
-  const html = await reportHtml({ input: a, seed, umapNeighbours: UMAP_NEIGHBOURS, representations: results, pictures, key: picturesKey, applications: apps });
+  const html = await reportHtml({ input: a, seed, umapNeighbours: UMAP_NEIGHBOURS, representations: results, pictures, key: picturesKey, applications: apps.figures });
   await writeFileAtomic(join(out, "report.html"), new TextEncoder().encode(html));
   for (const line of tableLines(results)) io.out(line);
   io.out(`wrote ${join(out, "analysis.json")}, ${pictures.map((p) => p.name).join(", ")}, report.html`);

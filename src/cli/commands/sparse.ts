@@ -11,20 +11,18 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { codeActivity, filterImages, firstLayerFilters, type FilterStyle } from "../../apps/sparse.js";
+import { codeActivity, type FilterStyle } from "../../apps/sparse.js";
 import { pickSamples } from "../../data/dataset.js";
 import { splitRows } from "../../data/rows.js";
 import { writeFileAtomic } from "../../io/node/atomic-write.js";
 import { encodeRows } from "../../models/batched.js";
 import { key } from "../../random/index.js";
-import { tensor } from "../../tensor/tensor.js";
-import { imageSheet } from "../../viz/figures/image-grids.js";
-import { histogram } from "../../viz/figures/histogram.js";
 import type { ImageShape } from "../../viz/images.js";
 import { writePng } from "../../viz/node/png.js";
 import { int, num, oneOf, parse, str, UsageError } from "../args.js";
 import type { Io } from "../io.js";
 import { appOptions, openModelAndData } from "./denoise.js";
+import { activationHistogram, filterPicture } from "./sparse-pictures.js";
 import { sigmoidCode, storedPenalty } from "./train-apps.js";
 
 type Command = (argv: string[], io: Io) => Promise<void>;
@@ -63,23 +61,15 @@ const sparse: Command = async (argv, io) => {
   if (ds.test.n === 0) throw new UsageError(`--data ${spec} has no test images to encode`);
   const model = file.model, L = model.spec.latent;
 
-  const filters = firstLayerFilters(model, file.params);
-  const shown = values.units === undefined ? Math.min(filters.units, DEFAULT_UNITS) : Math.min(int(values, "units", 1), filters.units);
-  const images = filterImages({ ...filters, units: shown, weights: filters.weights.subarray(0, shown * filters.input) }, shape, style);
-  const columns = Math.ceil(Math.sqrt(shown));
-  const filterPicture = imageSheet(tensor(images.values, [shown, images.values.length / shown]), {
-    imageShape: images.imageShape, columns, scale: columns * (2 * shape[1] + 2) > 1200 ? 1 : 2, gap: 2,
-    title: `${filters.intoCode ? "weights into each code unit" : "first-layer units"} (${shown} of ${filters.units})`,
-  });
+  const units = values.units === undefined ? DEFAULT_UNITS : int(values, "units", 1);
+  const filters = filterPicture(file, shape, style, units);
 
   const n = Math.min(asked, ds.test.n);
   const idx = pickSamples(key(seed), ds.test.n, n).sort();
   const codes = encodeRows(model, file.params, splitRows(ds.test, d, norm, idx)).mean.data;
   const act = codeActivity(codes, n, L, eps);
   const what = model.spec.kind === "vae" ? "posterior mean" : "code";
-  const activationPicture = histogram([{ name: `${L} units`, values: act.mean }], {
-    bins, title: `mean ${what} activation per unit`, xLabel: `mean activation over ${n} test images`, yLabel: "units",
-  });
+  const activationPicture = activationHistogram(act, n, what, bins);
 
   const round = (v: Float64Array) => Array.from(v, (x) => +x.toPrecision(6));
   const json = {
@@ -94,12 +84,12 @@ const sparse: Command = async (argv, io) => {
     },
     nearZeroAbsolute: act.nearZeroAbsolute, nearZeroRelative: act.nearZeroRelative,
     meanActivation: act.mean.reduce((a, b) => a + b, 0) / L,
-    filters: { layer: "encoder.0", units: filters.units, shown, intoCode: filters.intoCode, style },
+    filters: { layer: "encoder.0", units: filters.units, shown: filters.shown, intoCode: filters.intoCode, style },
     perUnit: { mean: round(act.mean), meanAbs: round(act.meanAbs), maxAbs: round(act.maxAbs), nearZeroRelative: round(act.nearZeroRelativePerUnit) },
   };
 
   await mkdir(out, { recursive: true });
-  await writePng(join(out, "sparse-filters.png"), filterPicture);
+  await writePng(join(out, "sparse-filters.png"), filters.raster);
   await writePng(join(out, "sparse-activation.png"), activationPicture);
   await writeFileAtomic(join(out, "sparse.json"), new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n"));
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
