@@ -164,7 +164,7 @@ describe("latent analyze", () => {
     expect(apps.denoise.corrupted.ssim).toBeLessThan(0.99);
     expect(Number.isFinite(apps.denoise.denoised.psnr)).toBe(true);
     // A sigmoid code trained with an L1 penalty: the sparse-coding figures and pictures.
-    expect(apps.sparse.penalty).toMatch(/l1/);
+    expect(apps.sparse.penalty).toBe("l1:0.001");
     for (const v of [apps.sparse.nearZeroAbsolute, apps.sparse.nearZeroRelative, apps.sparse.meanActivation]) { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(1); }
     const html = readFileSync(join(out, "report.html"), "utf8");
     expect(html).toMatch(/<h2>Applications<\/h2>[\s\S]*Anomaly detection[\s\S]*Denoising[\s\S]*Sparse coding/);

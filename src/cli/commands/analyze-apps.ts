@@ -10,8 +10,8 @@
  *   sparse coding, for a model trained with --sparsity or with a sigmoid code: the share of
  *     near-zero activations and the mean activation, sparse-activation.png, and the first
  *     layer's filters (sparse-filters.png) when that layer is dense.
- * Images are scored on the model's input scale, clipped to [0, 1]. The keys: split(key, 3) for
- * the corruption, the anomaly score and the pictured queries.
+ * Images are scored on the model's input scale, clipped to [0, 1]. The keys: split(key, 4) for
+ * the corruption, the anomaly score, the pictured queries and the pictured denoised samples.
  */
 import { chancePrecision, clip01, codeActivity, corruptionName, corruptRows, denoiseRows, denoiseScores, detection, leaveOneOut, retrievalGrid } from "../../apps/index.js";
 import { pickSamples } from "../../data/dataset.js";
@@ -52,7 +52,7 @@ export interface ApplicationsOutput {
 }
 
 export function applications(a: AnalysisInput, reps: Readonly<Record<string, Tensor>>, key: Key): ApplicationsOutput {
-  const [corruptKey, anomalyKey, queryKey] = split(key, 3) as [Key, Key, Key];
+  const [corruptKey, anomalyKey, queryKey, denoisedKey] = split(key, 4) as [Key, Key, Key, Key];
   const pictures: AnalysisPicture[] = [];
   const add = (name: string, caption: string, r: Raster) => { pictures.push({ name, caption, section: "applications", png: encodePng(r) }); };
   const shape = a.ds.imageShape as ImageShape, d = a.d, L = a.file.spec.latent;
@@ -103,9 +103,14 @@ export function applications(a: AnalysisInput, reps: Readonly<Record<string, Ten
     const denoised = denoiseRows(a.file.model, a.file.params, tensor(corrupted, [a.n, d])).data;
     const s = denoiseScores(clip01(clean), { corrupted: clip01(corrupted), denoised: clip01(denoised) }, shape);
     denoise = { corrupt: corruptionName(c), corrupted: s.corrupted, denoised: s.denoised };
-    const m = Math.min(DENOISED, a.n), first = (v: Float32Array) => shown(a.norm, clip01(v.subarray(0, m * d)), d);
-    add("denoise.png", `${m} test samples: clean, corrupted by ${denoise.corrupt} (the training corruption), and denoised by the model`,
-      interpolationStrips([clean, corrupted, denoised].map(first), { imageShape: shape, scale: 2, mode: "truecolor", labels: ["clean", "corrupted", "denoised"], title: `${denoise.corrupt}, denoised` }));
+    const m = Math.min(DENOISED, a.n), picked = pickSamples(denoisedKey, a.n, m).sort();
+    const at = (v: Float32Array) => {
+      const o = new Float32Array(m * d);
+      picked.forEach((r, t) => o.set(v.subarray(r * d, (r + 1) * d), t * d));
+      return shown(a.norm, clip01(o), d);
+    };
+    add("denoise.png", `${m} random test samples of the n: clean, corrupted by ${denoise.corrupt} (the training corruption), and denoised by the model`,
+      interpolationStrips([clean, corrupted, denoised].map(at), { imageShape: shape, scale: 2, mode: "truecolor", labels: ["clean", "corrupted", "denoised"], title: `${denoise.corrupt}, denoised` }));
   }
 
   const penalty = storedPenalty((training as { sparsity?: unknown } | undefined)?.sparsity);
@@ -113,7 +118,7 @@ export function applications(a: AnalysisInput, reps: Readonly<Record<string, Ten
   if (penalty !== null || sigmoidCode(a.file.model)) {
     const act = codeActivity(a.codes.test.data, a.n, L, EPS);
     sparse = {
-      eps: EPS, penalty: penalty ? JSON.stringify(penalty) : null, nearZeroAbsolute: act.nearZeroAbsolute, nearZeroRelative: act.nearZeroRelative,
+      eps: EPS, penalty: penalty === null ? null : penalty.type === "l1" ? `l1:${penalty.weight}` : `kl:${penalty.rho}:${penalty.weight}`, nearZeroAbsolute: act.nearZeroAbsolute, nearZeroRelative: act.nearZeroRelative,
       meanActivation: act.mean.reduce((s, v) => s + v, 0) / L,
     };
     add("sparse-activation.png", `each of the ${L} code units' mean activation over the ${a.n} test samples`, activationHistogram(act, a.n, what, 30));

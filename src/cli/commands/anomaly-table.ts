@@ -35,7 +35,8 @@ export async function anomalyTable(scored: readonly ModelScores[], o: ScoreOptio
     model: m.path, kind: m.kind, class: m.heldOut, name: m.ds.classNames?.[m.heldOut] ?? null, positives: m.positives,
     scores: Object.fromEntries(m.scores.map((s) => [s.name, { auroc: s.result.auroc, auprc: s.result.auprc, prevalence: s.result.prevalence }])),
   })).sort((a, b) => (a.kind === b.kind ? a.class - b.class : a.kind < b.kind ? -1 : 1));
-  const names = [...new Set(rows.flatMap((r) => Object.keys(r.scores)))];
+  // The models' own scores first, the reconstruction error last.
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.scores)))].sort((a, b) => Number(a === "mse") - Number(b === "mse"));
   const kinds = [...new Set(rows.map((r) => r.kind))];
   const mean = Object.fromEntries(kinds.map((k) => [k, means(rows, k, names)]));
 
