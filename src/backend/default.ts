@@ -28,8 +28,10 @@ export class NotInitialisedError extends Error {
 }
 
 /**
- * Loads the kernel module (relaxed SIMD, else SIMD, else scalar, where supported) and makes its
- * runtime the default. The Runtime is a KernelModule (`isa`, `exports`) with its `backend`.
+ * Loads the kernel module and makes its runtime the default. With no `isa`, the SIMD build (scalar
+ * where SIMD is missing): a seed trains to the same bits in every runtime. `isa: "auto"` takes
+ * the fastest build the runtime validates (relaxed SIMD where it has it: faster, other bits).
+ * The Runtime is a KernelModule (`isa`, `exports`) with its `backend`.
  */
 export async function init(options: LoadOptions = {}): Promise<Runtime> {
   current = await createRuntime(options);
@@ -37,8 +39,8 @@ export async function init(options: LoadOptions = {}): Promise<Runtime> {
 }
 
 /**
- * Synchronous init from a precompiled `WebAssembly.Module` (what Cloudflare workerd and strict
- * CSP hand you) or bytes; with no argument, from the embedded bytes. Makes the runtime the default.
+ * Synchronous init from a precompiled `WebAssembly.Module` (what Cloudflare workerd hands
+ * you as a `.wasm` import) or bytes; with no argument, from the embedded bytes. Makes the runtime the default.
  */
 export function initSync(source?: WebAssembly.Module | BufferSource, options: LoadOptions = {}): Runtime {
   current = createRuntimeSync(source, options);

@@ -31,7 +31,7 @@ export interface KernelExports {
   has_simd(): number;
   /**
    * 1 only in the relaxed-SIMD build (asconfig target "relaxed": f32x4.relaxed_madd in the
-   * GEMM), 0 in the SIMD and scalar builds. init() loads it where relaxed SIMD validates.
+   * GEMM), 0 in the SIMD and scalar builds. init({ isa: "auto" }) loads it where relaxed SIMD validates.
    */
   has_relaxed_simd(): number;
 
@@ -43,7 +43,7 @@ export interface KernelExports {
    * A and B are not read (C = beta * C), as in BLAS.
    * `work` is scratch of at least gemm_f32_work_size(M, N, K) bytes, owned by the caller.
    * The SIMD and scalar builds sum in the same order and agree bit for bit; the relaxed-SIMD
-   * build (asconfig target "relaxed", loaded by init() where relaxed SIMD validates) uses
+   * build (asconfig target "relaxed", loaded by init({ isa: "auto" }) where relaxed SIMD validates) uses
    * fused multiply-adds: same error bound against the float64 reference, not bit-identical.
    */
   gemm_f32(transA: number, transB: number, M: number, N: number, K: number, alpha: number,

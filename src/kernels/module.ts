@@ -1,12 +1,16 @@
 /**
- * Loading the kernel module: the relaxed-SIMD build where the runtime validates relaxed SIMD
- * (f32x4.relaxed_madd: fused multiply-adds in the GEMM, not bit-identical to the other builds),
- * else the SIMD build where it validates SIMD, else the scalar build. `init()` compiles the
- * embedded bytes; `initSync(module)` takes a precompiled `WebAssembly.Module` (Cloudflare
- * workerd and strict CSP forbid compiling bytes at run time) or bytes. Loading is an edge, so
- * everything here returns Either / TaskEither; src/runtime/runtime.ts builds runtimes on it
- * (loadRuntime, loadRuntimeSync), and init, initSync, createRuntime and createRuntimeSync are
- * the conveniences that throw the KernelLoadError.
+ * Loading the kernel module. Three builds of one source: SIMD, the bit-exact reference; scalar,
+ * for runtimes without WebAssembly SIMD; relaxed SIMD (f32x4.relaxed_madd: fused multiply-adds in
+ * the GEMM, faster, but not bit-identical to the others, and its rounding is the runtime's to
+ * choose). With no `isa`, loading picks the SIMD build (scalar where SIMD is missing), so that a
+ * seed trains to the same bits in every runtime; `isa: "auto"` picks the fastest the runtime
+ * validates (relaxed, else SIMD, else scalar), and `isa: "relaxed"` asks for relaxed SIMD.
+ * `init()` compiles the embedded bytes; `initSync(module)` takes a precompiled
+ * `WebAssembly.Module` (Cloudflare workerd forbids compiling bytes at run time; a strict CSP needs
+ * 'wasm-unsafe-eval' for any compiling, a precompiled module's included) or
+ * bytes. Loading is an edge, so everything here returns Either / TaskEither;
+ * src/runtime/runtime.ts builds runtimes on it (loadRuntime, loadRuntimeSync), and init,
+ * initSync, createRuntime and createRuntimeSync are the conveniences that throw the KernelLoadError.
  */
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
@@ -84,12 +88,18 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 }
 
 export interface LoadOptions {
-  /** Which build to use; "auto" (the default) picks relaxed SIMD, else SIMD, where supported. */
+  /**
+   * Which build to use. Left out: SIMD, else scalar (the same bits in every runtime that has
+   * SIMD). "auto": the fastest the runtime validates, relaxed SIMD, else SIMD, else scalar (its
+   * bits depend on the runtime). "relaxed", "simd", "scalar": that build, or a KernelLoadError.
+   */
   readonly isa?: Isa | "auto";
 }
 
+/** The build `options.isa` names, as the runtime supports it (see LoadOptions). */
 export function chooseIsa(options: LoadOptions): E.Either<KernelLoadError, Isa> {
-  const wanted = options.isa ?? "auto";
+  const wanted = options.isa;
+  if (wanted === undefined) return E.right(simdSupported() ? "simd" : "scalar");
   if (wanted === "auto") return E.right(relaxedSimdSupported() ? "relaxed" : simdSupported() ? "simd" : "scalar");
   if (wanted === "relaxed" && !relaxedSimdSupported()) {
     return E.left(new KernelLoadError("isa 'relaxed' requested but this runtime does not support WebAssembly relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)"));

@@ -7,8 +7,8 @@
  *
  * A Runtime is a KernelModule (`isa`, `exports`), so `const module = await init(); module.isa`
  * reads as before. It also keeps the compiled `WebAssembly.Module`, from which more instances
- * can be made without compiling bytes again (Cloudflare workerd and strict CSP pages allow
- * instantiating a module but not compiling one at run time).
+ * can be made without compiling bytes again (Cloudflare workerd allows instantiating a module
+ * but not compiling one at run time).
  *
  * @example
  *   const rt = await createRuntime({ isa: "simd" });
@@ -33,9 +33,9 @@ function runtimeOf(loaded: KernelModule, wasmModule: WebAssembly.Module): Runtim
 }
 
 /**
- * Compiles and instantiates the embedded kernel module (relaxed SIMD, else SIMD, else scalar,
- * where the runtime validates them; `options.isa` picks one): the runtime, or the
- * KernelLoadError that says why not. Sets no default. The edge itself, typed with fp-ts.
+ * Compiles and instantiates the embedded kernel module of the build `options.isa` names (left
+ * out: SIMD, else scalar; "auto": the fastest the runtime validates; see LoadOptions): the
+ * runtime, or the KernelLoadError that says why not. Sets no default. The edge itself, typed with fp-ts.
  */
 export function loadRuntime(options: LoadOptions = {}): TE.TaskEither<KernelLoadError, Runtime> {
   return pipe(compileEmbedded(options), TE.map((made) => runtimeOf(made.kernels, made.module)));
@@ -43,7 +43,7 @@ export function loadRuntime(options: LoadOptions = {}): TE.TaskEither<KernelLoad
 
 /**
  * A runtime made synchronously from a precompiled `WebAssembly.Module` (what Cloudflare workerd
- * and strict CSP pages hand you) or from bytes; with no source, from the embedded bytes of the
+ * hands you as a `.wasm` import) or from bytes; with no source, from the embedded bytes of the
  * ISA `options` chooses (where the runtime allows compiling them). The ISA of a given module is
  * read from the module itself. Sets no default.
  */

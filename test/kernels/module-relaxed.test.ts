@@ -1,4 +1,5 @@
-// init() picks the relaxed-SIMD build where the runtime validates relaxed SIMD. Node 20 accepts
+// init({ isa: "auto" }) picks the relaxed-SIMD build where the runtime validates relaxed SIMD,
+// and init() keeps the SIMD build even there (the same bits in every runtime). Node 20 accepts
 // it only behind --experimental-wasm-relaxed-simd, so the parent test re-runs this file under
 // vitest in a child process with that flag (and LATENT_RELAXED_CHILD=1); there, the second
 // block checks that auto loads "relaxed" and that a tiny VAE trains on it to the same losses as
@@ -30,9 +31,12 @@ describe.skipIf(inChild)("relaxed-SIMD build under --experimental-wasm-relaxed-s
 });
 
 describe.runIf(inChild)("in the child (relaxed SIMD enabled)", () => {
-  it("validates the relaxed probe and auto loads the relaxed build, which reports itself", async () => {
+  it("validates the relaxed probe and auto loads the relaxed build, which reports itself; the default stays simd", async () => {
     expect(relaxedSimdSupported()).toBe(true);
-    const module = await init();
+    const portable = await init();
+    expect(portable.isa).toBe("simd");
+    expect(portable.exports.has_relaxed_simd()).toBe(0);
+    const module = await init({ isa: "auto" });
     expect(module.isa).toBe("relaxed");
     expect(module.exports.has_relaxed_simd()).toBe(1);
     expect(module.exports.has_simd()).toBe(1);

@@ -14,7 +14,7 @@ describe("kernel module loading", () => {
     }
   });
 
-  it("embeds the relaxed-SIMD build, which plain Node 20 rejects: auto stays simd there", async () => {
+  it("embeds the relaxed-SIMD build, which plain Node 20 rejects: auto stays simd there; the default is simd everywhere", async () => {
     const relaxed = embeddedBytes("relaxed");
     expect(relaxed.length).toBeGreaterThan(1000);
     // Node 20 ships relaxed SIMD only behind --experimental-wasm-relaxed-simd (the child-process
@@ -22,7 +22,7 @@ describe("kernel module loading", () => {
     if (process.versions.node.startsWith("20.") && !process.execArgv.includes("--experimental-wasm-relaxed-simd")) {
       expect(relaxedSimdSupported()).toBe(false);
       expect(WebAssembly.validate(relaxed)).toBe(false);
-      expect((await init()).isa).toBe("simd");
+      expect((await init({ isa: "auto" })).isa).toBe("simd");
       const sync = instantiateSync(undefined, { isa: "relaxed" });
       expect(E.isLeft(sync) && sync.left.name).toBe("KernelLoadError");
       expect(E.isLeft(sync) && sync.left.message).toMatch(/isa 'relaxed' requested but this runtime does not support WebAssembly relaxed SIMD/);
@@ -32,7 +32,10 @@ describe("kernel module loading", () => {
     }
     // Whichever the runtime, the probe and the real module agree.
     expect(relaxedSimdSupported()).toBe(WebAssembly.validate(relaxed));
-    expect((await init()).isa).toBe(relaxedSimdSupported() ? "relaxed" : "simd");
+    expect((await init({ isa: "auto" })).isa).toBe(relaxedSimdSupported() ? "relaxed" : "simd");
+    expect((await init()).isa).toBe("simd");
+    const sync = instantiateSync();
+    expect(E.isRight(sync) && sync.right.isa).toBe("simd");
   });
 
   it("rejects an unknown isa with a typed error", () => {
