@@ -19,6 +19,8 @@ export interface WorkerHandle {
   postMessage(message: unknown): void;
   onMessage(handler: (message: unknown) => void): void;
   onError(handler: (error: unknown) => void): void;
+  /** Where the runtime says when a worker ends (Node's "exit"); Web Workers have no such event. */
+  onExit?(handler: (code: number) => void): void;
   terminate(): void;
 }
 
@@ -50,8 +52,13 @@ export interface Call {
 /** Calls one round may hold (at least; `threads` when more): a reduction hands out one call per block. */
 export const MAX_CALLS = 64;
 
-/** A worker that gives no sign of life for this long is taken for dead (a crash, not slowness). */
-const STALL_MS = 120_000;
+/**
+ * A round that has not finished after this long is taken for a dead worker (default of `stallMs`):
+ * a worker that hangs in a call, or is terminated from outside while it runs one, never reports it
+ * done, and this thread, blocked in the round, cannot hear of it before (a worker that ends on its
+ * own may say so itself: node/spawn.ts).
+ */
+export const STALL_MS = 120_000;
 
 export class Pool {
   private readonly i32: Int32Array;
@@ -61,6 +68,8 @@ export class Pool {
   private readonly countersAt: number;
   private closed = false;
   private terminated = false;
+  /** Why the pool cannot run: a worker that failed or ended, a stalled round, or close(). */
+  private lost: string | null = null;
 
   /** Calls one round may hold: max(threads, MAX_CALLS). */
   readonly slots: number;
@@ -71,20 +80,29 @@ export class Pool {
     control: SharedArrayBuffer,
     private readonly host: KernelExports,
     names: readonly string[],
+    private readonly stallMs: number,
   ) {
     this.slots = Math.max(threads, MAX_CALLS);
     this.i32 = new Int32Array(control);
     this.f64 = new Float64Array(control);
     this.countersAt = countersAt(this.slots);
     names.forEach((n, i) => this.index.set(n, i));
+    // A worker that fails or ends between rounds (any time but during a round, when this thread
+    // is blocked) is heard of here, and the next round refuses to run on the pool.
+    workers.forEach((w, i) => {
+      const lose = (why: string) => { if (!this.terminated) this.lost ??= `kernel worker ${i + 1} ${why}`; };
+      w.onError((e) => lose(`failed: ${String(e)}`));
+      w.onExit?.((code) => lose(`ended (exit code ${code})`));
+    });
   }
 
   /**
    * Starts threads - 1 workers on `module` (a shared-memory kernel module) and `memory`, the
    * host's own instance being `host`. Resolves when every worker has instantiated the module.
+   * A round not done after `stallMs` throws WorkerError and closes the pool.
    */
   static async start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, host: KernelExports,
-    spawn: Spawn, spinMs = 0.5): Promise<Pool> {
+    spawn: Spawn, spinMs = 0.5, stallMs = STALL_MS): Promise<Pool> {
     const names = WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => e.name);
     const slots = Math.max(threads, MAX_CALLS);
     const errorAt = SLOT0 + slots * SLOT;
@@ -109,12 +127,13 @@ export class Pool {
       for (const w of workers) w.terminate();
       throw e;
     }
-    return new Pool(threads, workers, control, host, names);
+    return new Pool(threads, workers, control, host, names, stallMs);
   }
 
   /** Runs the calls (at most `slots`) on this thread and the workers, whoever is free taking the next; returns their results in order. */
   run(calls: readonly Call[]): number[] {
-    if (this.closed) throw new WorkerError("the thread pool is closed");
+    if (this.lost !== null && !this.closed) this.fail(this.lost);
+    if (this.closed) throw new WorkerError(`the thread pool is closed${this.lost === null ? "" : `: ${this.lost}`}`);
     const n = calls.length;
     if (n > this.slots) throw new WorkerError(`${n} calls in one round, more than its ${this.slots} slots`);
     const { i32, f64, countersAt: mine } = this;
@@ -153,10 +172,7 @@ export class Pool {
     this.waitDone(n);
     Atomics.store(i32, NEXT, CLOSED_ROUND);
     const failed = Atomics.load(i32, FAILED);
-    if (failed !== 0) {
-      this.closed = true;
-      throw new WorkerError(`kernel worker ${failed - 1} failed: ${this.errorText()}`);
-    }
+    if (failed !== 0) this.fail(`kernel worker ${failed - 1} failed: ${this.errorText()}`);
     if (error !== null) throw error;
     for (let c = 0; c < n; c++) results[c] = f64[SLOT0 + c * SLOT + SLOT - 1]!;
     return results;
@@ -174,10 +190,7 @@ export class Pool {
       if (done >= n) return;
       if (++spins % 256 !== 0) continue;
       const waited = performance.now() - start;
-      if (waited > STALL_MS) {
-        this.closed = true;
-        throw new WorkerError(`kernel workers did not finish within ${STALL_MS / 1000} s; the pool is closed`);
-      }
+      if (waited > this.stallMs) this.fail(`kernel workers did not finish a round within ${this.stallMs / 1000} s (a worker ended or hangs)`);
       if (waited > HOST_SPIN_MS && Pool.canWait !== false) {
         try {
           Atomics.wait(i32, DONE, done, 10);
@@ -187,6 +200,13 @@ export class Pool {
         }
       }
     }
+  }
+
+  /** Closes the pool for good (its workers are terminated) and throws WorkerError saying why. */
+  private fail(why: string): never {
+    this.lost ??= why;
+    this.close();
+    throw new WorkerError(`${why}; the thread pool is closed`);
   }
 
   private errorText(): string {

@@ -22,7 +22,9 @@ export function webSpawn(): Spawn | null {
     return {
       postMessage: (m) => worker.postMessage(m),
       onMessage: (f) => worker.addEventListener("message", (e) => f(e.data)),
-      onError: (f) => worker.addEventListener("error", (e) => f(e.message ?? e)),
+      // An error inside the worker is an ErrorEvent with a message; a script that never loaded
+      // (refused by the page's CSP, or missing) is a bare Event.
+      onError: (f) => worker.addEventListener("error", (e) => f(e.message ?? "the worker's script did not load (refused by the page's Content-Security-Policy, or not found)")),
       terminate: () => { worker.terminate(); URL.revokeObjectURL(url); },
     };
   };

@@ -9,7 +9,7 @@
  * way to start workers (pass `spawn`; Node's is `nodeSpawn` from latent/node). The results are
  * the same bits either way. The one-thread fallback instantiates the compiled module of a runtime
  * (`runtime`, else the default one init() made) when it is the build wanted, so that a runtime
- * which forbids compiling bytes (Cloudflare workerd, strict CSP) still gets a backend.
+ * which forbids compiling bytes (Cloudflare workerd) still gets a backend.
  */
 import * as E from "fp-ts/lib/Either.js";
 import { maybeDefaultRuntime } from "../backend/default.js";
@@ -26,7 +26,7 @@ export interface ThreadsOptions {
   readonly spawn?: Spawn;
   /**
    * Kernel build, as for init() (default: the runtime's, so that the thread count changes no bit;
-   * without one, "auto": relaxed SIMD where it validates, else SIMD).
+   * without one, init()'s default: plain SIMD, the same bits in every runtime).
    */
   readonly isa?: Isa | "auto";
   /**
@@ -38,6 +38,11 @@ export interface ThreadsOptions {
   readonly maximumBytes?: number;
   /** How long an idle worker spins before it sleeps, in milliseconds (default 0.5). */
   readonly spinMs?: number;
+  /**
+   * A round of calls not done after this many milliseconds is taken for a dead worker: the pool
+   * closes and the call throws WorkerError (default 120,000; keep it above the longest kernel call).
+   */
+  readonly stallMs?: number;
   /** Sizes below which calls stay on this thread (see CutSizes). */
   readonly cutSizes?: Partial<CutSizes>;
 }
@@ -56,8 +61,9 @@ export async function startThreads(options: ThreadsOptions = {}): Promise<Thread
   if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
     throw new RangeError(`threads must be an integer from 1 to 256, got ${threads}`);
   }
+  if (options.stallMs !== undefined && !(options.stallMs > 0)) throw new RangeError(`stallMs must be a number > 0, got ${options.stallMs}`);
   const runtime = options.runtime ?? maybeDefaultRuntime();
-  const isa = chooseIsa({ isa: options.isa ?? runtime?.isa ?? "auto" });
+  const isa = chooseIsa({ isa: options.isa ?? runtime?.isa });
   if (E.isLeft(isa)) throw isa.left;
   const single = async (reason: string | null): Promise<ThreadedBackend> =>
     new ThreadedBackend(await singleThreadKernels(isa.right, runtime), null, reason, options.cutSizes);
@@ -79,7 +85,7 @@ export async function startThreads(options: ThreadsOptions = {}): Promise<Thread
   if (E.isLeft(host)) throw host.left;
   let pool: Pool;
   try {
-    pool = await Pool.start(threads, module, memory, host.right.exports, spawn, options.spinMs ?? 0.5);
+    pool = await Pool.start(threads, module, memory, host.right.exports, spawn, options.spinMs ?? 0.5, options.stallMs);
   } catch (e) {
     if (e instanceof WorkerError) return single(e.message);
     throw e;
@@ -87,7 +93,7 @@ export async function startThreads(options: ThreadsOptions = {}): Promise<Thread
   const backend = new ThreadedBackend(host.right, pool, null, options.cutSizes);
   // The backstop for a pool nobody closed: the runtime's finalizer closes it once the backend is
   // collected (closing twice is harmless, so close() need not unregister).
-  runtime?.backend.finalizer.register(backend, closer(pool));
+  runtime?.backend.finalizer?.register(backend, closer(pool));
   return backend;
 }
 

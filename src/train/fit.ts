@@ -6,7 +6,7 @@
  */
 import { defaultBackend } from "../backend/default.js";
 import type { Backend, Buffer } from "../backend/backend.js";
-import type { Spawn } from "../parallel/pool.js";
+import { WorkerError, type Spawn } from "../parallel/pool.js";
 import { startThreads } from "../parallel/start.js";
 import type { ThreadedBackend } from "../parallel/threaded.js";
 import type { LossMetrics, Model } from "../models/model.js";
@@ -16,7 +16,7 @@ import type { TensorLike } from "../tensor/tensor.js";
 import { batchRows } from "../tensor/batch.js";
 import type { BatchSource } from "../data/batch-source.js";
 import { checkObjective, type Objective } from "../objectives/objective.js";
-import { Trainer, type StepMetrics, type TrainState } from "./trainer.js";
+import { NonFiniteError, Trainer, type StepMetrics, type TrainState } from "./trainer.js";
 
 export type { BatchSource } from "../data/batch-source.js";
 
@@ -78,8 +78,13 @@ export interface FitOptions {
   /**
    * Threads to train on (default 1). With more, fit starts a pool (src/parallel) for the run and
    * closes it at the end; the results are the same bits for any count. Ignored when `backend` is given.
+   * Where workers cannot start (no SharedArrayBuffer, no way to spawn), fit trains on one thread
+   * and says why in the result's `singleThreadReason`; with `requireThreads` it throws a
+   * WorkerError instead.
    */
   readonly threads?: number;
+  /** Throw a WorkerError rather than train on one thread when the asked threads cannot start (default false). */
+  readonly requireThreads?: boolean;
   /** How the pool starts workers (default: Web Workers where the runtime has them; Node: nodeSpawn from latent/node). */
   readonly spawn?: Spawn;
   /**
@@ -95,6 +100,10 @@ export interface FitResult {
   readonly aborted: boolean;
   /** The reason a callback gave for stopping early, or null. */
   readonly stopped: string | null;
+  /** Threads the run trained on (the backend's, when one was given). */
+  readonly threads: number;
+  /** Why the run trained on one thread when more were asked for, or null. */
+  readonly singleThreadReason: string | null;
 }
 
 const YIELD_MS = 50;
@@ -107,15 +116,23 @@ export async function fit(model: Model, optimizer: Optimizer, o: FitOptions): Pr
   if (!o.backend && (o.threads ?? 1) !== 1) {
     // The same kernel build as the default backend, so that the thread count changes no bit.
     pool = await startThreads({ threads: o.threads, spawn: o.spawn, isa: defaultBackend().module.isa });
+    if (pool.singleThreadReason && o.requireThreads) {
+      const reason = pool.singleThreadReason;
+      pool.close();
+      throw new WorkerError(`fit: ${o.threads} threads were asked for (requireThreads) but only one can run: ${reason}`);
+    }
   }
   try {
-    return await fitOn(pool ?? o.backend ?? (defaultBackend() as unknown as Backend<Buffer>), model, optimizer, o);
+    const be = pool ?? o.backend ?? (defaultBackend() as unknown as Backend<Buffer>);
+    const result = await fitOn(be, model, optimizer, o);
+    const threads = (be as { threads?: unknown }).threads;
+    return { ...result, threads: typeof threads === "number" ? threads : 1, singleThreadReason: pool?.singleThreadReason ?? null };
   } finally {
     pool?.close();
   }
 }
 
-async function fitOn(be: Backend<Buffer>, model: Model, optimizer: Optimizer, o: FitOptions): Promise<FitResult> {
+async function fitOn(be: Backend<Buffer>, model: Model, optimizer: Optimizer, o: FitOptions): Promise<Omit<FitResult, "threads" | "singleThreadReason">> {
   const objective = o.objective === undefined ? undefined : checkObjective(o.objective, model.spec.kind);
   const now = o.now ?? (() => performance.now());
   // One trainer: a batch of another size (the last, partial one) resizes its activations and
@@ -142,7 +159,12 @@ async function fitOn(be: Backend<Buffer>, model: Model, optimizer: Optimizer, o:
           current = trainer;
         }
         trainer.resize(rows);
-        const metrics = trainer.run(x, foldIn(o.key, trainer.count));
+        let metrics: StepMetrics;
+        try {
+          metrics = trainer.run(x, foldIn(o.key, trainer.count));
+        } catch (e) {
+          throw e instanceof NonFiniteError && !e.place ? e.at({ epoch: epoch + 1, batch: batchIndex }) : e;
+        }
         samples += rows; steps++;
         loss += metrics.loss * rows;
         recon += metrics.reconstruction * rows;

@@ -38,11 +38,32 @@ export interface StepMetrics {
   readonly terms: Readonly<Record<string, number>>;
 }
 
-/** Training met a NaN or infinity; `state` is the last finite state (before the failing step). */
+/** Where in a fit a step failed: `epoch` 1-based (as in EpochMetrics), `batch` 0-based within it (as in BatchInfo). */
+export interface StepPlace {
+  readonly epoch: number;
+  readonly batch: number;
+}
+
+/**
+ * Training met a NaN or infinity. `step` is the optimizer's step count when it failed (the steps
+ * done before it), `state` the last finite state (before the failing step), bit for bit; `place`
+ * is set by fit. `note` is added to the message (e.g. where the caller stored the state).
+ */
 export class NonFiniteError extends Error {
   override readonly name = "NonFiniteError";
-  constructor(readonly step: number, readonly what: string, readonly state: TrainState) {
-    super(`training stopped at step ${step}: ${what} is not finite; the state before this step is kept`);
+  constructor(readonly step: number, readonly what: string, readonly state: TrainState, readonly place?: StepPlace, readonly note?: string) {
+    const at = place ? `epoch ${place.epoch} (batch ${place.batch + 1}), step ${step}` : `step ${step}`;
+    super(`training stopped at ${at}: ${what} is not finite; the state before this step is kept${note ? `; ${note}` : ""}`);
+  }
+
+  /** The same error placed in a fit's epoch and batch. */
+  at(place: StepPlace): NonFiniteError {
+    return new NonFiniteError(this.step, this.what, this.state, place, this.note);
+  }
+
+  /** The same error with `note` added to its message. */
+  noted(note: string): NonFiniteError {
+    return new NonFiniteError(this.step, this.what, this.state, this.place, note);
   }
 }
 

@@ -54,7 +54,8 @@ export const trainHelp = `latent train [options]
   --batch 128                      batch size (default 128)
   --lr 1e-3                        Adam learning rate (default 1e-3)
   --seed 1                         seed of every random choice (default 1)
-  --out runs/NAME                  run folder (default runs/<model>-<data>-seed<seed>)
+  --out runs/NAME                  run folder (default runs/<model>-<data>-seed<seed>); one run at a time
+                                   holds it (OUT/.latent.lock)
   --resume FILE                    continue from a checkpoint; model and training flags come from the file
   --checkpoint-every 1             write checkpoint.safetensors every N epochs (default 1)
   --early-stop PATIENCE            stop when the test loss has not improved for PATIENCE epochs

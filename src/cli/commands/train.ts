@@ -5,6 +5,8 @@
  * watch the test loss (src/train/callbacks.ts). `--resume FILE` continues a run from a checkpoint
  * bit-identically to an uninterrupted one (same parameters, optimizer state, keys, data order,
  * and the early-stopping and plateau states, which the file's training config holds).
+ * One run at a time writes into a folder (../run-lock.ts); a run stopped by a NaN or infinity
+ * leaves the state before the failing step in last-finite.safetensors.
  * --sparsity, --code and --holdout-class: ./train-apps.ts.
  */
 import { mkdir } from "node:fs/promises";
@@ -22,15 +24,14 @@ import { classGridPicture, classNames } from "./sample-class.js";
 import { describeNormalization, fitBandNormalization, GLOBAL, normalizationFromJson, normalizationToJson,
   type Normalization } from "../../data/normalize.js";
 import { loadDataset } from "../../data/node/load.js";
-import { ModelFileError, modelToSafetensorsParts, type JsonObject } from "../../io/model-file.js";
+import { ModelFileError, modelToSafetensorsParts, type JsonObject, type ModelFileInput } from "../../io/model-file.js";
 import { loadModel } from "../../io/node/model-file.js";
 import { FileWriteError, writeFileAtomic } from "../../io/node/atomic-write.js";
 import { ae, vae, type Model, type PresetSpec } from "../../models/index.js";
 import { adam, type Optimizer } from "../../optim/index.js";
 import { foldIn, key, split, type Key } from "../../random/index.js";
-import { bestModel, checkpoint, earlyStopping, fit, initState, reduceLrOnPlateau, resume as resumeFit, withValidation, type Callback,
-  type EarlyStopping, type EarlyStoppingState, type EpochMetrics, type PlateauState, type ReduceLrOnPlateau, type TrainState } from "../../train/index.js";
-import { ConfigError } from "../../nn/layer.js";
+import { bestModel, checkpoint, fit, initState, NonFiniteError, resume as resumeFit, withValidation, type Callback,
+  type EpochMetrics, type TrainState } from "../../train/index.js";
 import { int, intList, num, oneOf, parse, str, UsageError } from "../args.js";
 import { orThrow, rightOrThrow } from "../errors.js";
 import { startThreads, type ThreadedBackend } from "../../parallel/index.js";
@@ -40,68 +41,17 @@ import { evaluateLoss, programRows } from "../../models/batched.js";
 import { lossPicture, writePictures } from "../pictures.js";
 import { progress } from "../progress.js";
 import type { Io } from "../io.js";
-import type { Corruption, Penalty } from "../../objectives/objective.js";
 import { metricsLine, readHistory } from "../metrics-file.js";
 import { corruptionFlag, objectiveFor, sparsityFlag } from "../objective-flags.js";
 import { trainHelp, trainOptions } from "./train-options.js";
-import { checkPenaltyFits, holdoutLabel, sigmoidCodeModel, storedHoldout, storedPenalty, withoutClass } from "./train-apps.js";
+import { checkPenaltyFits, holdoutLabel, sigmoidCodeModel, withoutClass } from "./train-apps.js";
+import { checkTraining, runCallbacks, type TrainingConfig } from "./train-config.js";
+import { lockRunFolder, sweepTemporaryFiles } from "../run-lock.js";
 
-export { trainHelp, trainOptions };
-
-/** What a run stores in the file's "latent.training" metadata; enough to resume it. */
-export interface TrainingConfig {
-  readonly data: string;
-  readonly seed: number;
-  readonly epochs: number;
-  readonly epochsDone: number;
-  readonly batch: number;
-  readonly lr: number;
-  readonly limit: number | null;
-  readonly optimizer: "adam";
-  readonly bestTestLoss: number | null;
-  /** --early-stop and its state after epochsDone epochs (absent in files written before it). */
-  readonly earlyStop?: { readonly patience: number; readonly state: EarlyStoppingState } | null;
-  /** --plateau, --plateau-factor and the plateau's state after epochsDone epochs. */
-  readonly plateau?: { readonly patience: number; readonly factor: number; readonly state: PlateauState } | null;
-  /** --corrupt: the input corruption of a denoising run (absent in files written before it). */
-  readonly corrupt?: Corruption | null;
-  /** --sparsity: the penalty on the code (absent in files written before it). */
-  readonly sparsity?: Penalty | null;
-  /** --holdout-class: the label left out of the training samples (absent in files written before it). */
-  readonly holdoutClass?: number | null;
-}
+export { trainHelp, trainOptions, type TrainingConfig };
 
 const modelFlags = ["data", "sat6", "model", "arch", "hidden", "latent", "channels", "kernel", "beta", "likelihood", "activation", "batch", "lr", "seed", "limit", "normalize",
   "early-stop", "plateau", "plateau-factor", "corrupt", "sparsity", "code", "holdout-class", "conditional"];
-
-function checkTraining(t: unknown, path: string): TrainingConfig {
-  const o = t as Partial<TrainingConfig> | undefined;
-  const ok = o && typeof o.data === "string" && Number.isSafeInteger(o.seed) && Number.isSafeInteger(o.epochsDone)
-    && Number.isSafeInteger(o.batch) && typeof o.lr === "number" && o.optimizer === "adam";
-  if (!ok) throw new UsageError(`${path}: the file has no usable training config to resume from (it was not written by latent train)`);
-  try {
-    runCallbacks(o as TrainingConfig);
-    storedPenalty(o.sparsity);
-    storedHoldout(o.holdoutClass);
-  } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(`${path}: the training config's ${e.message}`);
-    throw e;
-  }
-  return o as TrainingConfig;
-}
-
-/** The early-stopping and plateau callbacks of a run, continuing from the states its config holds; both watch the test loss. */
-function runCallbacks(config: TrainingConfig): { early: EarlyStopping | null; plateau: ReduceLrOnPlateau | null } {
-  const e = config.earlyStop, p = config.plateau;
-  const shaped = (v: unknown, what: string) => {
-    if (v !== undefined && v !== null && (typeof v !== "object" || typeof (v as { state?: unknown }).state !== "object")) throw new ConfigError(`${what} is not a record with a state`);
-  };
-  shaped(e, "earlyStop"); shaped(p, "plateau");
-  return {
-    early: e ? earlyStopping({ monitor: "test.loss", patience: e.patience, state: e.state }) : null,
-    plateau: p ? reduceLrOnPlateau({ monitor: "test.loss", patience: p.patience, factor: p.factor, state: p.state }) : null,
-  };
-}
 
 /** The loader's spec of --data: "sat6" takes its path from --sat6 (stored absolute, for resume and eval). */
 export function dataSpec(values: Record<string, unknown>): string {
@@ -168,7 +118,9 @@ export async function train(argv: string[], io: Io, defaults: { epochs?: number;
     }
     if (config.holdoutClass != null) holdoutLabel(String(config.holdoutClass), ds);
     checkPenaltyFits(file.model, config.sparsity ?? null);
-    return run(file.model, config, { params: file.params, opt: file.optState }, ds, norm, values, checkpointEvery, isa, io, defaults.out);
+    // The build the run trained with, unless --isa says otherwise: another build gives other bits.
+    return run(file.model, config, { params: file.params, opt: file.optState }, ds, norm, values, checkpointEvery,
+      given.has("isa") ? isa : config.isa ?? isa, io, defaults.out);
   }
   {
     const kind = oneOf(values, "model", ["ae", "vae"] as const);
@@ -248,6 +200,23 @@ function labelledBatches(s: Split, d: number, batch: number, key: Key, norm: Nor
   };
 }
 
+/** Where a run stopped by a NaN or infinity leaves the state before the failing step. */
+export const LAST_FINITE = "last-finite.safetensors";
+
+/**
+ * Writes the last finite state of a run that met a NaN or infinity (parameters and optimizer
+ * state, no training config: it is not an epoch's end, so it does not resume) and returns the
+ * error with a note saying where it is. The checkpoints of earlier epochs are not touched.
+ */
+async function keepLastFinite(e: NonFiniteError, path: string, file: Omit<ModelFileInput, "training">): Promise<NonFiniteError> {
+  try {
+    await writeFileAtomic(path, modelToSafetensorsParts(file).parts);
+  } catch (w) {
+    return e.noted(`it could not be written to ${path}: ${w instanceof Error ? w.message.split("\n")[0] : String(w)}`);
+  }
+  return e.noted(`it is in ${path} (not resumable: the checkpoints of earlier epochs are untouched)`);
+}
+
 /** A number in (0, 1). */
 function openUnit(values: Record<string, unknown>, name: string): number {
   const raw = String(values[name]);
@@ -256,23 +225,35 @@ function openUnit(values: Record<string, unknown>, name: string): number {
   return v;
 }
 
-async function run(model: Model, config: TrainingConfig, resumed: TrainState | null, ds: Dataset, norm: Normalization,
+async function run(model: Model, config0: TrainingConfig, resumed: TrainState | null, ds: Dataset, norm: Normalization,
   values: Record<string, unknown>, checkpointEvery: number, isa: "auto" | "relaxed" | "simd" | "scalar", io: Io, defaultOut?: string): Promise<void> {
-  const module = await init({ isa });
-  const threads = values.threads === undefined ? availableParallelism() : int(values, "threads", 1, 256);
-  const backend = await startThreads({ threads, spawn: nodeSpawn, isa: module.isa });
+  let config = config0;
+  const out = str(values, "out") ?? defaultOut ?? join("runs", `${model.spec.kind}-${ds.name.replace(/[^\w.-]+/g, "_")}-seed${config.seed}`);
+  await mkdir(out, { recursive: true }).catch((e: unknown) => { throw new FileWriteError(out, "prepare", `cannot create the run folder: ${String(e)}`, e); });
+  // One run writes into a folder at a time; what a killed run left half-written goes first.
+  const lock = await lockRunFolder(out);
   try {
-    await trainOn(backend, module.isa, model, config, resumed, ds, norm, values, checkpointEvery, io, defaultOut);
+    await sweepTemporaryFiles(out);
+    const module = await init({ isa });
+    if (resumed && config.isa && config.isa !== module.isa) {
+      io.out(`note: the run trained with the ${config.isa} kernels and resumes with ${module.isa}: the bits differ from an uninterrupted run`);
+    }
+    config = { ...config, isa: module.isa };
+    const threads = values.threads === undefined ? availableParallelism() : int(values, "threads", 1, 256);
+    const backend = await startThreads({ threads, spawn: nodeSpawn, isa: module.isa });
+    try {
+      await trainOn(backend, module.isa, model, config, resumed, ds, norm, checkpointEvery, io, out);
+    } finally {
+      backend.close();
+    }
   } finally {
-    backend.close();
+    await lock.release();
   }
 }
 
 async function trainOn(backend: ThreadedBackend, isa: string, model: Model, config: TrainingConfig, resumed: TrainState | null, ds: Dataset,
-  norm: Normalization, values: Record<string, unknown>, checkpointEvery: number, io: Io, defaultOut?: string): Promise<void> {
+  norm: Normalization, checkpointEvery: number, io: Io, out: string): Promise<void> {
   const d = features(ds);
-  const out = str(values, "out") ?? defaultOut ?? join("runs", `${model.spec.kind}-${ds.name.replace(/[^\w.-]+/g, "_")}-seed${config.seed}`);
-  await mkdir(out, { recursive: true }).catch((e: unknown) => { throw new FileWriteError(out, "prepare", `cannot create the run folder: ${String(e)}`, e); });
   const [kInit, kData, kFit, kTest, kPictures] = split(key(config.seed), 5) as [Key, Key, Key, Key, Key];
   const { early, plateau } = runCallbacks(config);
   // While the plateau's scale is 1 its schedule gives config.lr itself, bit for bit.
@@ -356,7 +337,7 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   // fit copies each batch into the kernels before it asks for the next, so one buffer per batch size serves the run.
   const trainBatches = classes > 0 ? labelledBatches(trainSplit, d, config.batch, kData, norm)
     : splitBatches(trainSplit, d, { batchSize: config.batch, key: kData, normalization: norm, reuseBuffers: true });
-  const result = await fit(model, opt, {
+  const fitting = fit(model, opt, {
     ...resumeFit({ state: state0, key: kFit, epochsDone: config.epochsDone, epochs: config.epochs, stepsPerEpoch: batchesPerEpoch }),
     backend, objective: objectiveFor(model.spec, config.corrupt, config.sparsity ?? null),
     data: (epoch) => {
@@ -367,6 +348,11 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
     // The test loss as fit's `validation` computes it (model.loss with the key foldIn(kTest, e)
     // for the 0-based epoch e), but read from the uint8 split in bounded batches.
     callbacks: [withValidation((params, e) => evaluateLoss(model, params, testRows, foldIn(kTest, e), evTest), callbacks)],
+  });
+  const result = await fitting.catch(async (e: unknown) => {
+    bar.stop();
+    if (!(e instanceof NonFiniteError)) throw e;
+    throw await keepLastFinite(e, join(out, LAST_FINITE), { spec: model.spec, params: e.state.params, normalization, optState: e.state.opt, transform: opt.transform.name });
   });
   bar.stop();
   const done = result.history.at(-1)?.epoch ?? config.epochsDone;

@@ -2,7 +2,8 @@
  * Crash-safe file writes (Node): the target is replaced by a complete, verified file or not at
  * all. Steps:
  *   1. write a temporary file next to the target (same folder, so the rename stays on one file
- *      system), named ".<target>.<random>.tmp", created exclusively, then fsync it;
+ *      system), named ".<target>.<16 hex digits>.tmp" (tempNameFor), created exclusively, then
+ *      fsync it;
  *   2. read it back and compare it byte for byte with what was written; run the validator on
  *      the bytes read back, if one is given;
  *   3. rename it over the target (atomic on POSIX; the old file stays whole until then);
@@ -43,6 +44,20 @@ export interface AtomicWriteFs {
   syncDir(dir: string): Promise<void>;
   /** Permission bits of an existing file, undefined when there is none. */
   modeOf(path: string): Promise<number | undefined>;
+}
+
+/**
+ * The temporary file's name for a target named `name`: ".<name>.<16 hex digits>.tmp". It starts
+ * with a dot and ends in ".tmp", so a file left by a killed process is never taken for the
+ * target's kind (no `*.safetensors` or `*.png` glob matches it); `tempTarget` recognises it.
+ */
+export function tempNameFor(name: string): string {
+  return `.${name}.${randomBytes(8).toString("hex")}.tmp`;
+}
+
+/** The target's name when `name` is a temporary file's name made by tempNameFor, else null. */
+export function tempTarget(name: string): string | null {
+  return /^\.(.+)\.[0-9a-f]{16}\.tmp$/.exec(name)?.[1] ?? null;
 }
 
 /** Bytes read back at a time when no validator needs the whole file. */
@@ -154,7 +169,7 @@ export async function writeFileAtomic(path: string, contents: Uint8Array | reado
   if (!Array.isArray(parts) || !parts.every((p) => p instanceof Uint8Array)) throw new FileWriteError(path, "prepare", "the contents must be a Uint8Array or an array of them");
   const length = parts.reduce((n, p) => n + p.length, 0);
   const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${randomBytes(8).toString("hex")}.tmp`);
+  const temp = join(dir, tempNameFor(basename(path)));
   let step: WriteStep = "prepare";
   let tempExists = false;
   try {

@@ -1,18 +1,43 @@
 /**
  * Workers on Node: worker_threads, started from the loop's source text. Unreferenced, so a pool
  * that was not closed does not keep the process alive.
+ *
+ * A worker that ends on its own (process.exit, an uncaught exception) says so in the control
+ * block from its "exit" handler: it sets `failed` with the reason and adds a large count to
+ * `done`, so that a round the host is waiting in ends at once (and throws WorkerError) instead of
+ * after the pool's stall bound. A worker terminated from outside runs no handler; the host hears
+ * of it between rounds, or after the stall bound (src/parallel/pool.ts).
  */
 import { Worker } from "node:worker_threads";
-import type { Spawn, WorkerHandle } from "../pool.js";
+import { controlLayout, type Spawn, type WorkerHandle } from "../pool.js";
+
+/** Added to `done` by a worker that ends: more than any round's calls, and room for many in an int32. */
+const ENDED = 1 << 24;
+
+const onEnd = `let init = null;
+parentPort.once("message", (m) => { init = m; });
+process.on("exit", (code) => {
+  if (!init) return;
+  const i32 = new Int32Array(init.control), f64 = new Float64Array(init.control);
+  if (Atomics.compareExchange(i32, ${controlLayout.FAILED}, 0, 1 + init.index) === 0) {
+    const text = "ended (exit code " + code + ")";
+    for (let i = 0; i < text.length; i++) f64[init.errorAt + i] = text.charCodeAt(i);
+    f64[init.errorAt + text.length] = 0;
+  }
+  Atomics.add(i32, ${controlLayout.DONE}, ${ENDED});
+  Atomics.notify(i32, ${controlLayout.DONE});
+});
+`;
 
 export const nodeSpawn: Spawn = (loop: string): WorkerHandle => {
-  const source = `const { parentPort } = require("node:worker_threads");\n(${loop})((m) => parentPort.postMessage(m), (f) => parentPort.on("message", f));\n`;
+  const source = `const { parentPort } = require("node:worker_threads");\n${onEnd}(${loop})((m) => parentPort.postMessage(m), (f) => parentPort.on("message", f));\n`;
   const worker = new Worker(source, { eval: true });
   worker.unref();
   return {
     postMessage: (m) => worker.postMessage(m),
     onMessage: (f) => { worker.on("message", f); },
     onError: (f) => { worker.on("error", f); },
+    onExit: (f) => { worker.on("exit", f); },
     terminate: () => { void worker.terminate(); },
   };
 };
