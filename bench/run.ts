@@ -50,8 +50,8 @@
 //   node dist/bench/run.js [--json] [--quick] [--no-tfjs] [--baseline DIR] [--threads N]
 //                          [--torch DIR [--python PATH]]
 //
-// Relaxed SIMD: the embedded relaxed-SIMD build (asconfig's target "relaxed", what init() loads
-// where relaxed SIMD validates) is measured as "relaxed": its GEMM uses f32x4.relaxed_madd
+// Relaxed SIMD: the embedded relaxed-SIMD build (asconfig's target "relaxed", what init({ isa: "auto" })
+// and the CLI's --isa auto load where relaxed SIMD validates) is measured as "relaxed": its GEMM uses f32x4.relaxed_madd
 // (fused multiply-adds; not bit-identical to the other builds). Node 20 needs
 // --experimental-wasm-relaxed-simd for it: the script re-runs itself with that flag.
 //

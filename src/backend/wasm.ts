@@ -48,7 +48,8 @@ export function checkRows(M: number, N: number, srcLength: number, lds: number, 
 export class WasmBackend implements Backend<WasmBuffer> {
   readonly name: string;
   readonly arena: Arena;
-  readonly finalizer = new FinalizationRegistry<() => void>((release) => release());
+  /** The backstop that frees what nobody disposed; absent where the runtime has no FinalizationRegistry (older workerd compatibility dates). */
+  readonly finalizer = typeof FinalizationRegistry === "function" ? new FinalizationRegistry<() => void>((release) => release()) : undefined;
   private readonly k: KernelExports;
   private work: Ptr = 0;
   private workBytes = -1;

@@ -55,6 +55,23 @@ describe("latent train", () => {
     expect(readFileSync(join(part, "metrics.jsonl"), "utf8").trim().split("\n")).toHaveLength(3);
   });
 
+  it("resumes with the kernel build the run trained with, unless --isa says otherwise (with a note)", async () => {
+    const whole = join(dir, "scalar-whole"), part = join(dir, "scalar-part"), other = join(dir, "scalar-other");
+    expect((await latent("train", ...small, "--epochs", "2", "--isa", "scalar", "--out", whole)).code).toBe(0);
+    expect((await latent("train", ...small, "--epochs", "1", "--isa", "scalar", "--out", part)).code).toBe(0);
+    const stored = modelFromSafetensors(new Uint8Array(readFileSync(join(part, "checkpoint.safetensors"))));
+    expect(E.isRight(stored) && (stored.right.training as { isa?: string }).isa).toBe("scalar");
+    const r = await latent("train", "--resume", join(part, "checkpoint.safetensors"), "--epochs", "2", "--out", part);
+    expect(r.err).toEqual([]);
+    expect(r.out.some((l) => l.includes("kernels: scalar"))).toBe(true);
+    expect(params(join(part, "model.safetensors"))).toEqual(params(join(whole, "model.safetensors")));
+    // Asked for another build: it says the bits will differ, and they do.
+    expect((await latent("train", ...small, "--epochs", "1", "--isa", "scalar", "--out", other)).code).toBe(0);
+    const s = await latent("train", "--resume", join(other, "checkpoint.safetensors"), "--epochs", "2", "--isa", "simd", "--out", other);
+    expect(s.out).toContain("note: the run trained with the scalar kernels and resumes with simd: the bits differ from an uninterrupted run");
+    expect(params(join(other, "model.safetensors"))).not.toEqual(params(join(whole, "model.safetensors")));
+  });
+
   it("refuses model flags with --resume, and fewer epochs than done", async () => {
     const ck = join(dir, "part", "checkpoint.safetensors");
     const a = await latent("train", "--resume", ck, "--latent", "3");

@@ -10,7 +10,7 @@ import { embeddedBytes, KernelLoadError } from "../../src/kernels/module.js";
 import { vae } from "../../src/models/index.js";
 import type { Params } from "../../src/nn/params.js";
 import { adam } from "../../src/optim/index.js";
-import { startThreads } from "../../src/parallel/index.js";
+import { startThreads, WorkerError } from "../../src/parallel/index.js";
 import { nodeSpawn } from "../../src/parallel/node/spawn.js";
 import { key, uniform } from "../../src/random/index.js";
 import { createRuntime, createRuntimeSync } from "../../src/runtime/index.js";
@@ -86,5 +86,20 @@ describe("where compiling WebAssembly is forbidden", () => {
     const expected = await run({ backend: defaultBackend() });
     expect(await run({ threads: 2, spawn: nodeSpawn })).toEqual(expected);
     expect(await run({ threads: 2 })).toEqual(expected);
+  });
+
+  it("fit says when it fell back to one thread, and with requireThreads refuses to", async () => {
+    const model = vae.mlp({ input: 30, hidden: [20], latent: 3 });
+    const data = tensor(uniform(key(4), 40 * 30), [40, 30]);
+    const opt = adam({ learningRate: 1e-2 });
+    const options = { state: initState(model.init(key(1)), opt), data: batches(data, { batchSize: 16, key: key(2) }), epochs: 1, key: key(3) };
+    const fell = await fit(model, opt, { ...options, threads: 2, spawn: nodeSpawn });
+    expect(fell.threads).toBe(1);
+    expect(fell.singleThreadReason).toMatch(/refused the shared-memory kernel module/);
+    const one = await fit(model, opt, options);
+    expect([one.threads, one.singleThreadReason]).toEqual([1, null]);
+    await expect(fit(model, opt, { ...options, threads: 2, spawn: nodeSpawn, requireThreads: true }))
+      .rejects.toThrow(/2 threads were asked for \(requireThreads\) but only one can run: .*refused the shared-memory kernel module/);
+    await expect(fit(model, opt, { ...options, threads: 2, spawn: nodeSpawn, requireThreads: true })).rejects.toBeInstanceOf(WorkerError);
   });
 });

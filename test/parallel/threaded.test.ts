@@ -260,9 +260,13 @@ describe("training on several threads", () => {
     const model = vae.mlp({ input: 300, hidden: [200], latent: 4 });
     const data = tensor(uniform(key(8), 200 * 300), [200, 300]);
     const opt = adam({ learningRate: 1e-3 });
-    const run = async (threads: number) => paramBits((await fit(model, opt, {
-      state: initState(model.init(key(1)), opt), data: batches(data, { batchSize: 100, key: key(2) }), epochs: 2, key: key(3), threads, spawn: nodeSpawn,
-    })).state.params);
+    const run = async (threads: number) => {
+      const r = await fit(model, opt, {
+        state: initState(model.init(key(1)), opt), data: batches(data, { batchSize: 100, key: key(2) }), epochs: 2, key: key(3), threads, spawn: nodeSpawn,
+      });
+      expect([r.threads, r.singleThreadReason]).toEqual([threads, null]); // the result says what it ran on
+      return paramBits(r.state.params);
+    };
     expectSameBits(await run(2), await run(1));
   });
 });
