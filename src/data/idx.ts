@@ -58,8 +58,10 @@ export function boundedProduct(dims: readonly number[], limit: number): number |
   return p;
 }
 
-/** Parses one IDX file; `where` names it in errors (e.g. the file path). */
-export function parseIdx(bytes: Uint8Array, where: string): E.Either<DataError, IdxArray> {
+interface IdxHeader { readonly dtype: IdxDtype; readonly dims: number[]; readonly headerLength: number }
+
+/** The magic, dtype and dimensions at the start of `bytes`, or the Left that parseIdx returns for them. */
+function parseHeader(bytes: Uint8Array, where: string): E.Either<DataError, IdxHeader> {
   const fail = (offset: number, message: string) => E.left(new DataError(`${where} at byte ${offset}`, message));
   if (bytes.length < 4) {
     return fail(bytes.length, `truncated IDX header: expected at least 4 bytes (magic, dtype, dimension count), found ${bytes.length}`);
@@ -79,16 +81,37 @@ export function parseIdx(bytes: Uint8Array, where: string): E.Either<DataError, 
     return fail(bytes.length, `truncated IDX header: ${rank} dimensions need ${headerLength} header bytes, found ${bytes.length}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false));
+  return E.right({ dtype, dims: Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false)), headerLength });
+}
 
+/**
+ * The file size an IDX header declares (header plus prod(dims) elements), from the first bytes
+ * of the file: a Left when they start an invalid header (the Left parseIdx gives), undefined when
+ * they are too few to hold the header. Beyond 2^53 the size is rounded, which only ever makes it
+ * a refusal. For checking a compressed file's declared size before inflating it (../node/gzip.ts).
+ */
+export function idxDeclaredBytes(head: Uint8Array, where: string): E.Either<DataError, number> | undefined {
+  if (head.length < 4 || head.length < 4 + 4 * head[3]!) return undefined;
+  const header = parseHeader(head, where);
+  if (E.isLeft(header)) return header;
+  const { dtype, dims, headerLength } = header.right;
+  return E.right(Number(BigInt(headerLength) + dims.reduce((p, d) => p * BigInt(d), 1n) * BigInt(IDX_DTYPES[dtype].size)));
+}
+
+/** Parses one IDX file; `where` names it in errors (e.g. the file path). */
+export function parseIdx(bytes: Uint8Array, where: string): E.Either<DataError, IdxArray> {
+  const header = parseHeader(bytes, where);
+  if (E.isLeft(header)) return header;
+  const { dtype, dims, headerLength } = header.right;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = IDX_DTYPES[dtype].size;
   const found = bytes.length - headerLength;
   const count = boundedProduct(dims, Math.floor(found / size));
   if (count === null || count * size !== found) {
     // The exact expectation, in BigInt so that it is right even when it overflows a double.
     const expected = dims.reduce((p, d) => p * BigInt(d), 1n) * BigInt(size);
-    return fail(headerLength, `IDX data length: dims [${dims.join(", ")}] of ${dtype} (${size} byte${size > 1 ? "s" : ""} each) `
-      + `expect ${expected} data bytes, found ${found}`);
+    return E.left(new DataError(`${where} at byte ${headerLength}`, `IDX data length: dims [${dims.join(", ")}] of ${dtype} `
+      + `(${size} byte${size > 1 ? "s" : ""} each) expect ${expected} data bytes, found ${found}`));
   }
   return E.right(decode(dtype, dims, bytes, headerLength, count, view));
 }

@@ -9,3 +9,5 @@ export { readPngHeader, pngChannels, type PngHeader, type PngLimits } from "./pn
 export { SAT6_CLASSES, SAT6_IMAGE_SHAPE } from "./sat6-format.js";
 export { parseAnnotations } from "./sat6-csv.js";
 export { parseMat } from "./mat.js";
+export { INFLATE_RATIO_GRACE_BYTES, MAX_CSV_LINE_BYTES, MAX_DATA_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, MAX_INFLATE_RATIO,
+  MAX_MAT_FILE_BYTES, MAX_PNG_FILE_BYTES, type DataLimit, type DataLimitName } from "./limits.js";

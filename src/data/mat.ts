@@ -25,6 +25,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { DataError } from "./errors.js";
 import { boundedProduct } from "./idx.js";
+import { allowanceLimit, inflateAllowance, MAX_DATA_BYTES, type DataLimit } from "./limits.js";
 
 /** Data types of elements (the miXXX codes). */
 export const MI = {
@@ -95,21 +96,30 @@ export interface MatFile {
 }
 
 /**
- * Inflates a zlib stream (RFC 1950) of at most `maxOutputBytes` bytes; throws an Error whose
- * message says what is wrong when the stream is corrupt, truncated or too large.
+ * Inflates a zlib stream (RFC 1950): its bytes, or null when they would pass `maxOutputBytes`
+ * (stopping there); throws an Error whose message says what is wrong when the stream is corrupt
+ * or truncated. With `head` true it returns only the first (at most maxOutputBytes) bytes,
+ * inflated from the start of the stream, and never throws (empty when nothing inflates); an
+ * implementation may ignore `head`, which only costs the early refusal below.
  */
-export type Inflate = (compressed: Uint8Array, maxOutputBytes: number) => Uint8Array;
+export type Inflate = (compressed: Uint8Array, maxOutputBytes: number, head?: boolean) => Uint8Array | null;
 
 export interface MatOptions {
   /** Needed for miCOMPRESSED elements (files saved with -v7, MATLAB's default); without it they are an error. */
   readonly inflate?: Inflate;
   /** Keep only these top-level variables; the others are skipped after their name is read. */
   readonly names?: readonly string[];
-  /** Cap on the inflated size of each compressed element; default 2 GiB. */
+  /**
+   * Cap on the inflated size of each compressed element; default MAX_DATA_BYTES (1 GiB). An
+   * element may also inflate to at most MAX_INFLATE_RATIO times its compressed size (beyond
+   * 16 MiB), and to no more than the one element its first tag declares (MATLAB writes one
+   * array per compressed element): the tag is inflated first, and a declared size beyond the
+   * caps, or a type no element has, is refused at once.
+   */
   readonly maxInflatedBytes?: number;
 }
 
-export const DEFAULT_MAX_INFLATED_BYTES = 2 ** 31;
+export const DEFAULT_MAX_INFLATED_BYTES = MAX_DATA_BYTES;
 const MAX_DEPTH = 32;
 
 /** One region of bytes (the file, or an inflated element) and how to name its offsets. */
@@ -245,6 +255,22 @@ function parseMatrix(r: Region, t: Tag, depth: number, keep: ((name: string) => 
   return { ...base, real: null, cells: null };
 }
 
+/**
+ * The bytes a compressed element's content takes by its first tag (the tag and its padded data;
+ * MATLAB writes one miMATRIX per compressed element), or null when `head` holds no whole tag or
+ * a small element. Throws for a type no element has, as the full parse would after inflating.
+ */
+function declaredElementBytes(head: Uint8Array | null, le: boolean, where: string): number | null {
+  if (head === null || head.length < 8) return null;
+  const v = new DataView(head.buffer, head.byteOffset, 8);
+  const type = v.getUint32(0, le);
+  if (type >>> 16 !== 0) return null;
+  if (MI_NAMES[type] === undefined) throw new DataError(`${where} (compressed element, inflated byte 0)`, `unknown data element type ${type}`);
+  return 8 + pad8(v.getUint32(4, le));
+}
+
+const limitText = (l: DataLimit): string => (l.name === "MAX_DATA_BYTES" ? "the maxInflatedBytes limit, MAX_DATA_BYTES" : `MAX_INFLATE_RATIO ${l.max}:1`);
+
 /** Parses the elements of `r` from `pos` on into `out`. */
 function parseElements(r: Region, pos: number, o: MatOptions, out: Map<string, MatArray>, topLevel: boolean): void {
   const end = r.bytes.length;
@@ -260,12 +286,26 @@ function parseElements(r: Region, pos: number, o: MatOptions, out: Map<string, M
       if (!topLevel) r.fail(t.at, "compressed element inside a compressed element");
       if (!o.inflate) r.fail(t.at, "compressed element (the file was saved with -v7 compression) but no inflate function was given");
       const cap = o.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
-      let inner: Uint8Array;
+      const compressed = r.bytes.subarray(t.data, t.data + t.size);
+      const allowed = inflateAllowance(t.size, cap);
+      const declared = declaredElementBytes(o.inflate(compressed, 8, true), r.le, r.locate(t.at));
+      if (declared !== null && declared > allowed) {
+        throw new DataError(r.locate(t.at), `compressed element of ${t.size} zlib bytes declares an element of ${declared} bytes, more than the `
+          + `${allowed} allowed (${limitText(allowanceLimit(t.size, cap))})`, allowanceLimit(t.size, cap, declared));
+      }
+      const max = declared ?? allowed;
+      let inflated: Uint8Array | null;
       try {
-        inner = o.inflate(r.bytes.subarray(t.data, t.data + t.size), cap);
+        inflated = o.inflate(compressed, max);
       } catch (e) {
         r.fail(t.at, `corrupt compressed element (${t.size} zlib bytes): ${e instanceof Error ? e.message : String(e)}`);
       }
+      if (inflated === null) {
+        if (declared !== null) r.fail(t.at, `compressed element inflates to more than the ${declared} bytes its first tag declares`);
+        throw new DataError(r.locate(t.at), `compressed element of ${t.size} zlib bytes inflates to more than ${allowed} bytes `
+          + `(${limitText(allowanceLimit(t.size, cap))})`, allowanceLimit(t.size, cap));
+      }
+      const inner = inflated;
       const at = r.locate(t.at);
       parseElements(new Region(inner, r.le, (k) => `${at} (compressed element, inflated byte ${k} of ${inner.length})`), 0, o, out, false);
     } else if (t.type === MI.MATRIX) {

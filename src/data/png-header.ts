@@ -9,6 +9,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { DataError } from "./errors.js";
+import { MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, type DataLimit } from "./limits.js";
 
 export interface PngHeader {
   readonly width: number;
@@ -21,9 +22,9 @@ export interface PngHeader {
 }
 
 export interface PngLimits {
-  /** Largest width and largest height; default 16384. */
+  /** Largest width and largest height; default MAX_IMAGE_SIDE (16384). */
   readonly maxSide?: number;
-  /** Largest width * height; default 64M (2^26) pixels. */
+  /** Largest width * height; default MAX_IMAGE_PIXELS (64M = 2^26 pixels). */
   readonly maxPixels?: number;
 }
 
@@ -35,6 +36,25 @@ const DEPTHS: Readonly<Record<number, readonly number[]>> = {
   0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16],
 };
 
+/** Samples per pixel as stored: grey 1, RGB 3, palette 1 (an index), grey + alpha 2, RGBA 4. */
+const STORED_SAMPLES: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** Adam7's passes: x start, y start, x step, y step. */
+const ADAM7: readonly (readonly [number, number, number, number])[] = [
+  [0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2],
+];
+
+/**
+ * Bytes the image data inflates to: each scanline's filter byte and packed samples, over the
+ * seven reduced images when interlaced.
+ */
+export function pngDataBytes(h: PngHeader): number {
+  const bits = STORED_SAMPLES[h.colorType]! * h.bitDepth;
+  const rows = (width: number, height: number) => (width > 0 && height > 0 ? height * (1 + Math.ceil((width * bits) / 8)) : 0);
+  if (!h.interlaced) return rows(h.width, h.height);
+  return ADAM7.reduce((sum, [x0, y0, dx, dy]) => sum + rows(Math.ceil((h.width - x0) / dx), Math.ceil((h.height - y0) / dy)), 0);
+}
+
 /** Samples per pixel after decoding: grey (with or without alpha) 1, RGB and palette 3, RGBA 4. */
 export function pngChannels(colorType: number): 1 | 3 | 4 {
   return colorType === 0 || colorType === 4 ? 1 : colorType === 6 ? 4 : 3;
@@ -43,8 +63,8 @@ export function pngChannels(colorType: number): 1 | 3 | 4 {
 const hexBytes = (b: ArrayLike<number>): string => Array.from(b, (v) => v.toString(16).padStart(2, "0")).join(" ");
 
 export function readPngHeader(bytes: Uint8Array, where: string, limits: PngLimits = {}): E.Either<DataError, PngHeader> {
-  const maxSide = limits.maxSide ?? 16384, maxPixels = limits.maxPixels ?? 2 ** 26;
-  const fail = (offset: number, message: string) => E.left(new DataError(`${where} at byte ${offset}`, message));
+  const maxSide = limits.maxSide ?? MAX_IMAGE_SIDE, maxPixels = limits.maxPixels ?? MAX_IMAGE_PIXELS;
+  const fail = (offset: number, message: string, limit?: DataLimit) => E.left(new DataError(`${where} at byte ${offset}`, message, limit));
   const sig = bytes.subarray(0, 8);
   if (sig.length < 8 || PNG_SIGNATURE.some((b, i) => sig[i] !== b)) {
     return fail(0, `not a PNG file: expected the signature ${hexBytes(PNG_SIGNATURE)}, found ${hexBytes(sig) || "an empty file"}`);
@@ -59,9 +79,14 @@ export function readPngHeader(bytes: Uint8Array, where: string, limits: PngLimit
   if (length !== 13) return fail(8, `IHDR chunk length: expected 13, found ${length}`);
   const width = view.getUint32(16, false), height = view.getUint32(20, false);
   const bitDepth = bytes[24]!, colorType = bytes[25]!;
-  if (width === 0 || width > maxSide) return fail(16, `PNG width: expected 1..${maxSide}, found ${width}`);
-  if (height === 0 || height > maxSide) return fail(20, `PNG height: expected 1..${maxSide}, found ${height}`);
-  if (width * height > maxPixels) return fail(16, `PNG size: expected at most ${maxPixels} pixels, found ${width}x${height} = ${width * height}`);
+  const side = (found: number): DataLimit | undefined => (found > maxSide ? { name: "MAX_IMAGE_SIDE", max: maxSide, found } : undefined);
+  const over = (found: number): string => (found > maxSide ? " (over MAX_IMAGE_SIDE)" : "");
+  if (width === 0 || width > maxSide) return fail(16, `PNG width: expected 1..${maxSide}, found ${width}${over(width)}`, side(width));
+  if (height === 0 || height > maxSide) return fail(20, `PNG height: expected 1..${maxSide}, found ${height}${over(height)}`, side(height));
+  if (width * height > maxPixels) {
+    return fail(16, `PNG size: expected at most ${maxPixels} pixels, found ${width}x${height} = ${width * height} (over MAX_IMAGE_PIXELS)`,
+      { name: "MAX_IMAGE_PIXELS", max: maxPixels, found: width * height });
+  }
   const depths = DEPTHS[colorType];
   if (!depths) return fail(25, `PNG colour type: expected 0, 2, 3, 4 or 6, found ${colorType}`);
   if (!depths.includes(bitDepth)) return fail(24, `PNG bit depth for colour type ${colorType}: expected one of ${depths.join(", ")}, found ${bitDepth}`);

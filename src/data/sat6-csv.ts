@@ -13,10 +13,11 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { DataError } from "./errors.js";
+import { MAX_CSV_LINE_BYTES } from "./limits.js";
 import { SAT6_CLASSES, SAT6_VALUES } from "./sat6-format.js";
 
-/** Longest line accepted: a pixel row is at most 3136 * 4 - 1 bytes; this leaves room for spaces. */
-export const MAX_LINE_BYTES = 1 << 20;
+/** Longest line accepted (MAX_CSV_LINE_BYTES): a pixel row is at most 3136 * 4 - 1 bytes; this leaves room for spaces. */
+export const MAX_LINE_BYTES = MAX_CSV_LINE_BYTES;
 
 const lineWhere = (file: string, line: number): string => `${file}, line ${line}`;
 
@@ -162,11 +163,14 @@ export class LineSplitter {
     }
   }
 
+  private tooLong(line: number, found: number): DataError {
+    return new DataError(lineWhere(this.file, line), `line longer than ${this.maxLineBytes} bytes (MAX_CSV_LINE_BYTES; is this a SAT-6 CSV file?)`,
+      { name: "MAX_CSV_LINE_BYTES", max: this.maxLineBytes, found });
+  }
+
   private append(chunk: Uint8Array, start: number, end: number): void {
     const n = this.carryLength + (end - start);
-    if (n > this.maxLineBytes) {
-      throw new DataError(lineWhere(this.file, this.line + 1), `line longer than ${this.maxLineBytes} bytes (is this a SAT-6 CSV file?)`);
-    }
+    if (n > this.maxLineBytes) throw this.tooLong(this.line + 1, n);
     if (n > this.carry.length) {
       const bigger = new Uint8Array(Math.min(this.maxLineBytes, Math.max(n, 2 * this.carry.length)));
       bigger.set(this.carry.subarray(0, this.carryLength));
@@ -178,9 +182,7 @@ export class LineSplitter {
 
   private emit(buf: Uint8Array, start: number, end: number): void {
     const line = ++this.line;
-    if (end - start > this.maxLineBytes) {
-      throw new DataError(lineWhere(this.file, line), `line longer than ${this.maxLineBytes} bytes (is this a SAT-6 CSV file?)`);
-    }
+    if (end - start > this.maxLineBytes) throw this.tooLong(line, end - start);
     if (end > start && buf[end - 1] === 13) end--;
     if (line === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
     if (end === start) {

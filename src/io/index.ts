@@ -4,7 +4,7 @@
  * here so that this module loads in any runtime.
  */
 export {
-  dtypeSize, dtypes, MAX_HEADER_BYTES, SafetensorsError,
+  dtypeSize, dtypes, MAX_HEADER_BYTES, MAX_HEADER_VALUES, MAX_TENSOR_BYTES, SafetensorsError,
   type Dtype, type DtypeArrays, type SafeTensor, type Safetensors, type SafetensorsErrorKind, type SafetensorsErrorDetails,
 } from "./safetensors-format.js";
 export { encodeSafetensors } from "./safetensors-write.js";

@@ -14,8 +14,19 @@
  * F16 and BF16 are carried as raw bit patterns in Uint16Array.
  */
 
-/** The reference reader's limit on the header length. */
-export const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * The largest header length N, 16 MiB. The reference reader allows 100,000,000 bytes; real
+ * headers take kilobytes, and refusing a 100 MB header of garbage would cost about 1 GB.
+ */
+export const MAX_HEADER_BYTES = 2 ** 24;
+/** The largest tensor, in bytes (2 GiB): more than a model's kernels can hold with its gradient and optimizer slots. */
+export const MAX_TENSOR_BYTES = 2 ** 31;
+/**
+ * The most JSON values a header may hold (each object, array, string, number and literal counts
+ * one): about 25,000 tensors. The reference reader has no such count; it bounds the time and
+ * memory of parsing a header (a 99 MB header of 49 million numbers would take gigabytes).
+ */
+export const MAX_HEADER_VALUES = 2 ** 18;
 
 /** Element arrays by dtype. */
 export interface DtypeArrays {
@@ -75,7 +86,7 @@ export function isDtype(value: unknown): value is Dtype {
 
 export type SafetensorsErrorKind =
   | "truncated" // shorter than 8 bytes, or the header runs past the end of the file
-  | "header-too-large" // N > 100,000,000
+  | "header-too-large" // N > MAX_HEADER_BYTES, or more than MAX_HEADER_VALUES JSON values
   | "header-encoding" // the header is not valid UTF-8
   | "header-json" // the header is not valid JSON
   | "duplicate-key" // a key appears twice in one JSON object
@@ -84,6 +95,7 @@ export type SafetensorsErrorKind =
   | "shape" // a dimension that is not a non-negative integer
   | "offsets" // data_offsets not [begin, end] integers with end >= begin
   | "size-mismatch" // end - begin != product(shape) * dtype size
+  | "tensor-too-large" // product(shape) * dtype size > MAX_TENSOR_BYTES
   | "gap" // bytes of the data region no tensor covers (including before the first tensor)
   | "overlap" // two tensors share bytes
   | "data-past-end" // the offsets reach past the end of the file

@@ -1,7 +1,10 @@
 /**
  * A strict JSON parser (RFC 8259) that keeps objects as Maps in source order, refuses duplicate
- * keys and keeps number literals as text, so that 2.0 and 2e0 are not taken for integers.
+ * keys and keeps number literals as text, so that 2.0 and 2e0 are not taken for integers. It
+ * stops after MAX_HEADER_VALUES values (objects, arrays, strings, numbers and literals), which
+ * bounds the time and memory a header takes.
  */
+import { MAX_HEADER_VALUES } from "./safetensors-format.js";
 
 export class JsonNumber {
   constructor(readonly text: string) {}
@@ -13,7 +16,7 @@ export class JsonNumber {
 export type Json = null | boolean | string | JsonNumber | Json[] | Map<string, Json>;
 
 export class JsonFailure {
-  constructor(readonly kind: "header-json" | "duplicate-key", readonly message: string, readonly at: number) {}
+  constructor(readonly kind: "header-json" | "duplicate-key" | "header-too-large", readonly message: string, readonly at: number) {}
 }
 
 const MAX_DEPTH = 64;
@@ -64,8 +67,10 @@ export function parseJson(text: string): Json {
       start = i;
     }
   };
+  let values = 0;
   const value = (depth: number): Json => {
     if (depth > MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH} levels`);
+    if (++values > MAX_HEADER_VALUES) throw new JsonFailure("header-too-large", `more than ${MAX_HEADER_VALUES} JSON values (MAX_HEADER_VALUES)`, i);
     skipSpace();
     const c = text[i];
     if (c === "{") {

@@ -2,19 +2,21 @@
  * Reading safetensors files (the layout: ./safetensors-format.ts).
  *
  * What decoding enforces (the checks of the reference reader, plus duplicate keys, which the
- * reference's JSON map silently collapses): N <= 100,000,000 and 8 + N <= file length; the header
- * is valid UTF-8 and a JSON object starting with "{"; no key appears twice in any JSON object;
- * each entry has exactly the fields dtype (a known name), shape (non-negative integers) and
- * data_offsets ([begin, end], integers, end >= begin); end - begin == product(shape) * dtype size;
- * the offsets, sorted, are contiguous from 0 (no gap, no overlap) and cover the data region
- * exactly (no trailing bytes); __metadata__ maps strings to strings.
+ * reference's JSON map silently collapses, and the resource limits of ./safetensors-format.ts):
+ * N <= MAX_HEADER_BYTES (16 MiB; the reference allows 100 MB) and 8 + N <= file length; at most
+ * MAX_HEADER_VALUES JSON values; the header is valid UTF-8 and a JSON object starting with "{";
+ * no key appears twice in any JSON object; each entry has exactly the fields dtype (a known
+ * name), shape (non-negative integers) and data_offsets ([begin, end], integers, end >= begin);
+ * end - begin == product(shape) * dtype size, at most MAX_TENSOR_BYTES; the offsets, sorted, are
+ * contiguous from 0 (no gap, no overlap) and cover the data region exactly (no trailing bytes);
+ * __metadata__ maps strings to strings.
  * Decoding never throws: it returns Either<SafetensorsError, Safetensors>.
  *
  * Decoded tensors are zero-copy views into the input where the element is aligned in memory and
  * the host is little-endian; otherwise their bytes are copied into a fresh, aligned array.
  */
 import * as E from "fp-ts/lib/Either.js";
-import { dtypes, dtypeTable, elementCount, hostIsLittleEndian, isDtype, MAX_HEADER_BYTES, SafetensorsError, swapBytes,
+import { dtypes, dtypeTable, elementCount, hostIsLittleEndian, isDtype, MAX_HEADER_BYTES, MAX_TENSOR_BYTES, SafetensorsError, swapBytes,
   type Dtype, type DtypeArrays, type SafeTensor, type Safetensors, type SafetensorsErrorDetails, type SafetensorsErrorKind } from "./safetensors-format.js";
 import { describeJson, JsonFailure, JsonNumber, parseJson, type Json } from "./safetensors-json.js";
 
@@ -88,6 +90,10 @@ export function decodeSafetensors(bytes: Uint8Array): E.Either<SafetensorsError,
     if (end < begin) return fail("offsets", `tensor "${name}": data_offsets [${begin}, ${end}] end before they begin`, { ...at, field: "data_offsets", expected: "end >= begin", found: `[${begin}, ${end}]`, byteOffset: 8 + n + begin });
     const count = elementCount(shape);
     const want = count === null ? null : count * dtypeTable[dtype].size;
+    if (want === null || want > MAX_TENSOR_BYTES) {
+      return fail("tensor-too-large", `tensor "${name}": ${dtype} [${shape.join(", ")}] needs ${want ?? "more than 2^53"} bytes, more than MAX_TENSOR_BYTES (${MAX_TENSOR_BYTES})`,
+        { ...at, field: "shape", expected: `<= ${MAX_TENSOR_BYTES} bytes`, found: String(want ?? "more than 2^53") });
+    }
     if (want === null || want !== end - begin) {
       return fail("size-mismatch", `tensor "${name}": ${dtype} [${shape.join(", ")}] needs ${want ?? "too many"} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`, { ...at, expected: String(want), found: String(end - begin), byteOffset: 8 + n + begin });
     }

@@ -32,7 +32,7 @@ export interface SafetensorsParts {
  * A safetensors file as pieces (see SafetensorsParts), for writing a large file without first
  * assembling it in memory. Throws SafetensorsError("invalid-input") for a tensor whose data
  * is not the array type of its dtype or does not fill its shape, a name "__metadata__", a
- * string with a lone surrogate, or a header over 100,000,000 bytes. Empty metadata is omitted.
+ * string with a lone surrogate, or a header over MAX_HEADER_BYTES. Empty metadata is omitted.
  */
 export function encodeSafetensorsParts(tensors: Readonly<Record<string, SafeTensor>>, metadata?: Readonly<Record<string, string>>): SafetensorsParts {
   const bad = (message: string, details: SafetensorsErrorDetails = {}) => new SafetensorsError("invalid-input", message, details);

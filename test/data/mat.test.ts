@@ -257,7 +257,13 @@ describe("parseMat", () => {
     const cut = Uint8Array.from(good.subarray(0, 136 + size - 10));
     new DataView(cut.buffer).setUint32(132, size - 10, true);
     expect(left(parse(cut)).message).toMatch(/at byte 128: corrupt compressed element .*truncated zlib stream: unexpected end of file/);
-    expect(left(parse(good, { inflate: nodeInflate, maxInflatedBytes: 50 })).message).toMatch(/inflates to more than 50 bytes \(the maxInflatedBytes limit\)/);
+    // the first tag declares more than the cap: refused before the element is inflated
+    const early = left(parse(good, { inflate: nodeInflate, maxInflatedBytes: 50 }));
+    expect(early.message).toMatch(/declares an element of 64 bytes, more than the 50 allowed \(the maxInflatedBytes limit, MAX_DATA_BYTES\)/);
+    expect(early.limit).toEqual({ name: "MAX_DATA_BYTES", max: 50, found: 64 });
+    // an inflate that gives no head: the cap stops the inflation itself
+    const noHead: MatOptions["inflate"] = (data, max, head) => (head ? null : nodeInflate(data, max));
+    expect(left(parse(good, { inflate: noHead, maxInflatedBytes: 50 })).message).toMatch(/inflates to more than 50 bytes \(the maxInflatedBytes limit, MAX_DATA_BYTES\)/);
     expect(left(parse(good, {})).message).toMatch(/at byte 128: compressed element .* but no inflate function was given/);
     // an error inside the inflated data names both offsets
     const badInside = matFile([], {});

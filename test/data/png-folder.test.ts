@@ -227,7 +227,7 @@ describe("loadPngFolder", () => {
   it("refuses oversized files, non-PNGs named .png and undecodable PNGs", async () => {
     const big = freshDir();
     writeFileSync(join(big, "big.png"), pngjsBytes(8, 8, 2, samplesFor(192, 3)));
-    expect(left(await loadPngFolder(big, { maxFileBytes: 50 })()).message).toMatch(/big\.png: file is \d+ bytes, more than the limit of 50 bytes \(maxFileBytes\)/);
+    expect(left(await loadPngFolder(big, { maxFileBytes: 50 })()).message).toMatch(/big\.png: file is \d+ bytes, more than the limit of 50 bytes \(maxFileBytes, MAX_PNG_FILE_BYTES\)/);
 
     const fake = freshDir();
     writeFileSync(join(fake, "fake.png"), "<html>not a png</html>");

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import * as E from "fp-ts/lib/Either.js";
 import {
-  dtypes, dtypeSize, MAX_HEADER_BYTES, SafetensorsError,
+  dtypes, dtypeSize, MAX_HEADER_BYTES, MAX_HEADER_VALUES, MAX_TENSOR_BYTES, SafetensorsError,
   type Dtype, type SafeTensor, type Safetensors, type SafetensorsErrorKind,
 } from "../../src/io/safetensors-format.js";
 import { decodeSafetensors } from "../../src/io/safetensors-read.js";
@@ -190,7 +190,7 @@ describe("safetensors refuses broken files", () => {
     expect(e.message).toContain("past the end");
   });
 
-  it("header length over 100,000,000 bytes (checked before the file length)", () => {
+  it("header length over MAX_HEADER_BYTES (checked before the file length)", () => {
     err(file(good, eight, MAX_HEADER_BYTES + 1), "header-too-large");
     err(file(good, eight, 2 ** 40), "header-too-large");
     const max = new Uint8Array(16).fill(0xff);
@@ -256,7 +256,26 @@ describe("safetensors refuses broken files", () => {
   it("size mismatch between shape * dtype size and the offsets", () => {
     const e = err(file('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}', [0, 0, 0, 0]), "size-mismatch");
     expect(e.details).toMatchObject({ tensor: "a", expected: "8", found: "4" });
-    err(file('{"a":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,0]}}'), "size-mismatch");
+  });
+
+  it("more than MAX_HEADER_VALUES JSON values in the header", () => {
+    // The root, __metadata__ and k strings are k + 2 values.
+    const header = (k: number) => `{"__metadata__":{${Array.from({ length: k }, (_, i) => `"k${i}":""`).join(",")}}}`;
+    const ok = decodeSafetensors(file(header(MAX_HEADER_VALUES - 2), []));
+    expect(E.isRight(ok) && Object.keys(ok.right.metadata).length).toBe(MAX_HEADER_VALUES - 2);
+    expect(err(file(header(MAX_HEADER_VALUES - 1), []), "header-too-large").message).toMatch(/more than 262144 JSON values \(MAX_HEADER_VALUES\)/);
+    err(file(`{"a":{"dtype":"U8","shape":[${"0,".repeat(MAX_HEADER_VALUES)}0],"data_offsets":[0,0]}}`, []), "header-too-large");
+  });
+
+  it("a tensor larger than MAX_TENSOR_BYTES, whatever its offsets, before its data is looked at", () => {
+    err(file('{"a":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,0]}}'), "tensor-too-large");
+    const big = (shape: string, dtype = "F32") => file(`{"a":{"dtype":"${dtype}","shape":${shape},"data_offsets":[0,4]}}`, [0, 0, 0, 0]);
+    const e = err(big(`[${MAX_TENSOR_BYTES / 4 + 1}]`), "tensor-too-large");
+    expect(e.details).toMatchObject({ tensor: "a", expected: `<= ${MAX_TENSOR_BYTES} bytes`, found: String(MAX_TENSOR_BYTES + 4) });
+    expect(e.message).toMatch(/MAX_TENSOR_BYTES/);
+    // exactly at the limit it is only the offsets that disagree
+    err(big(`[${MAX_TENSOR_BYTES / 4}]`), "size-mismatch");
+    err(big(`[${MAX_TENSOR_BYTES}]`, "U8"), "size-mismatch");
   });
 
   it("trailing bytes, and offsets past the end of the file", () => {

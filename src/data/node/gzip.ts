@@ -2,8 +2,12 @@
  * Reading data files that may be gzip-compressed. Compression is recognised by the gzip magic
  * bytes 1f 8b, never by the file name, so `x.gz` holding raw bytes and `x` holding gzip both
  * work. Truncated or corrupt streams become DataErrors (zlib reports them; it does not hang on
- * short input), and the decompressed size is capped (maxBytes) so a small "gzip bomb" cannot
- * exhaust memory. Node only (node:zlib, node:fs).
+ * short input), and the decompressed size is capped so a small "gzip bomb" cannot exhaust memory:
+ * by maxBytes (default MAX_DATA_BYTES) and by MAX_INFLATE_RATIO times the compressed size
+ * (../limits.ts). A caller that knows the format may pass `declaredSize`: the first decompressed
+ * bytes are inflated alone (a piece of 1 KiB of input, at most ~1 MB out), the size their header
+ * declares is checked against both caps before anything more is inflated, and the output may not
+ * pass it. Node only (node:zlib, node:fs).
  *
  * Memory: a gzip file is read from disk in 1 MiB pieces into one reused buffer and inflated by
  * zlib into one buffer of the size the gzip trailer announces (ISIZE, checked for plausibility
@@ -15,16 +19,30 @@
  */
 import { constants as bufferConstants } from "node:buffer";
 import { open, readFile, stat, type FileHandle } from "node:fs/promises";
-import { createGunzip } from "node:zlib";
+import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib";
+import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { DataError } from "../errors.js";
+import { allowanceLimit, inflateAllowance, MAX_DATA_BYTES } from "../limits.js";
 
-/** 1 GiB: default cap on a decompressed file and on a raw file read whole. */
-export const DEFAULT_MAX_BYTES = 2 ** 30;
+/** Default cap on a decompressed file and on a raw file read whole (MAX_DATA_BYTES). */
+export const DEFAULT_MAX_BYTES = MAX_DATA_BYTES;
 
 export interface SizeLimit {
-  /** Largest file, compressed or not, and largest decompressed output, in bytes. */
+  /** Largest file, compressed or not, and largest decompressed output, in bytes; default MAX_DATA_BYTES. */
   readonly maxBytes?: number;
+}
+
+/**
+ * The whole decompressed size the first decompressed bytes declare (e.g. an IDX header), a Left
+ * when they start an invalid header (refused before more is inflated), or undefined when they
+ * are too few to tell.
+ */
+export type DeclaredSize = (head: Uint8Array, where: string) => E.Either<DataError, number> | undefined;
+
+export interface GzipOptions extends SizeLimit {
+  /** Checked on the first decompressed bytes before the rest is inflated; see the top of this file. */
+  readonly declaredSize?: DeclaredSize;
 }
 
 /** True when the bytes start with the gzip magic 1f 8b. */
@@ -42,11 +60,42 @@ function checkLimit(limit: number, where: string): DataError | null {
     : new DataError(where, `maxBytes must be an integer in [1, ${bufferConstants.MAX_LENGTH}], got ${limit}`);
 }
 
-/** Deflate expands at most ~1032:1; a trailer announcing more than this is not trusted as a size hint. */
-const MAX_RATIO = 1032;
-
 /** Thrown inside the decompression when the output passes the cap. */
 class TooLarge extends Error {}
+
+/** Compressed bytes inflated alone to read the head (at most ~1 MB out, deflate's ratio being 1032:1). */
+const HEAD_INPUT = 1024;
+
+/**
+ * The decompressed start of a gzip stream whose first compressed bytes are `first` (a truncated
+ * stream is fine: Z_SYNC_FLUSH returns what inflated); empty when zlib refuses it, which the
+ * full inflation then reports.
+ */
+function inflateHead(first: Uint8Array): Uint8Array {
+  try {
+    return gunzipSync(first, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  } catch {
+    return new Uint8Array(0);
+  }
+}
+
+/** How much output to allow: the caps, and the declared size when the head gives one (else a DataError). */
+interface Bound { readonly max: number; readonly hint: number | null; readonly declared: number | null }
+
+function boundFor(first: Uint8Array, compressed: number, cap: number, where: string, declaredSize?: DeclaredSize): Bound {
+  const allowed = inflateAllowance(compressed, cap);
+  const head = declaredSize ? declaredSize(inflateHead(first), where) : undefined;
+  if (head === undefined) return { max: allowed, hint: null, declared: null };
+  if (E.isLeft(head)) throw head.left;
+  const declared = head.right;
+  if (declared > allowed) {
+    const limit = allowanceLimit(compressed, cap, declared);
+    throw new DataError(where, `its header declares ${declared} decompressed bytes, more than the `
+      + (limit.name === "MAX_DATA_BYTES" ? `${cap} allowed (MAX_DATA_BYTES or maxBytes)`
+        : `${allowed} allowed for ${compressed} compressed bytes (MAX_INFLATE_RATIO ${limit.max}:1)`), limit);
+  }
+  return { max: declared, hint: declared, declared };
+}
 
 /**
  * Collects decompressed chunks into one buffer. zlib writes its output into buffers of
@@ -98,16 +147,26 @@ function chunkSizeFor(hint: number, max: number): number {
 const READ_CHUNK = 1 << 20;
 
 /**
- * The decompressed size a gzip trailer announces (ISIZE: the last member's size mod 2^32),
- * when plausible for `compressed` bytes; else a small starting size to grow from.
+ * The decompressed size to allocate for: the declared size when known, else the one a gzip
+ * trailer announces (ISIZE: the last member's size mod 2^32) when within the allowance `max`,
+ * else a small starting size to grow from.
  */
-function sizeHint(trailer: number, compressed: number): number {
-  return trailer <= compressed * MAX_RATIO ? trailer : Math.min(compressed * 4, 1 << 20);
+function sizeHint(bound: Bound, trailer: number, compressed: number): number {
+  return bound.hint ?? (trailer <= bound.max ? trailer : Math.min(compressed * 4, 1 << 20));
 }
 
-function gzipError(err: unknown, where: string, compressed: number, maxOutputLength: number): DataError {
+function gzipError(err: unknown, where: string, compressed: number, cap: number, bound: Bound): DataError {
   if (err instanceof DataError) return err;
-  if (err instanceof TooLarge) return new DataError(where, `gzip data decompresses to more than ${maxOutputLength} bytes (the maxBytes limit)`);
+  if (err instanceof TooLarge) {
+    if (bound.declared !== null) {
+      return new DataError(where, `gzip data decompresses to more than the ${bound.declared} bytes its header declares`);
+    }
+    const limit = allowanceLimit(compressed, cap);
+    return limit.name === "MAX_DATA_BYTES"
+      ? new DataError(where, `gzip data decompresses to more than ${cap} bytes (the maxBytes limit)`, limit)
+      : new DataError(where, `gzip data decompresses to more than ${bound.max} bytes from ${compressed} compressed bytes `
+        + `(MAX_INFLATE_RATIO ${limit.max}:1)`, limit);
+  }
   const e = err as NodeJS.ErrnoException;
   const code = e?.code;
   const message = code === "Z_BUF_ERROR"
@@ -151,22 +210,32 @@ async function inflate(feed: (write: (bytes: Uint8Array) => Promise<void>) => Pr
   return sink.result();
 }
 
-/** Decompresses a gzip stream of at most `maxBytes` decompressed bytes. */
-export function gunzip(bytes: Uint8Array, where: string, o: SizeLimit = {}): TE.TaskEither<DataError, Uint8Array> {
-  const maxOutputLength = o.maxBytes ?? DEFAULT_MAX_BYTES;
-  const bad = checkLimit(maxOutputLength, where);
+/** Decompresses a gzip stream within the caps of `o` (see the top of this file). */
+export function gunzip(bytes: Uint8Array, where: string, o: GzipOptions = {}): TE.TaskEither<DataError, Uint8Array> {
+  const cap = o.maxBytes ?? DEFAULT_MAX_BYTES;
+  const bad = checkLimit(cap, where);
   if (bad) return TE.left(bad);
   const trailer = bytes.length >= 4 ? new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true) : 0;
-  const hint = sizeHint(trailer, bytes.length);
+  let bound: Bound;
+  try {
+    bound = boundFor(bytes.subarray(0, HEAD_INPUT), bytes.length, cap, where, o.declaredSize);
+  } catch (e) {
+    return TE.left(e as DataError);
+  }
+  const hint = sizeHint(bound, trailer, bytes.length);
   return TE.tryCatch(
-    () => inflate((write) => write(bytes), new Sink(hint, maxOutputLength), hint, maxOutputLength),
-    (e) => gzipError(e, where, bytes.length, maxOutputLength),
+    () => inflate((write) => write(bytes), new Sink(hint, bound.max), hint, bound.max),
+    (e) => gzipError(e, where, bytes.length, cap, bound),
   );
 }
 
 /** The bytes themselves, or their decompression when they start with the gzip magic. */
-export function maybeGunzip(bytes: Uint8Array, where: string, o: SizeLimit = {}): TE.TaskEither<DataError, Uint8Array> {
+export function maybeGunzip(bytes: Uint8Array, where: string, o: GzipOptions = {}): TE.TaskEither<DataError, Uint8Array> {
   return isGzip(bytes) ? gunzip(bytes, where, o) : TE.right(plainBytes(bytes));
+}
+
+function tooBig(path: string, size: number, limit: number): DataError {
+  return new DataError(path, `file is ${size} bytes, more than the limit of ${limit} bytes (maxBytes)`, { name: "MAX_DATA_BYTES", max: limit, found: size });
 }
 
 /** Reads a whole file of at most `maxBytes` bytes (checked with stat before reading). */
@@ -177,16 +246,16 @@ export function readBytes(path: string, o: SizeLimit = {}): TE.TaskEither<DataEr
   return TE.tryCatch(async () => {
     const s = await stat(path);
     if (!s.isFile()) throw new DataError(path, "expected a regular file");
-    if (s.size > limit) throw new DataError(path, `file is ${s.size} bytes, more than the limit of ${limit} bytes (maxBytes)`);
+    if (s.size > limit) throw tooBig(path, s.size, limit);
     return plainBytes(await readFile(path));
   }, (e) => e instanceof DataError ? e : new DataError(path, `cannot read: ${String(e)}`));
 }
 
 /**
- * Reads a file and decompresses it when it is gzip; both sizes capped by `maxBytes`. A gzip file
- * is streamed from disk into a buffer of the announced size (see the top of this file).
+ * Reads a file and decompresses it when it is gzip, within the caps of `o`. A gzip file is
+ * streamed from disk into a buffer of the announced size (see the top of this file).
  */
-export function readMaybeGzipped(path: string, o: SizeLimit = {}): TE.TaskEither<DataError, Uint8Array> {
+export function readMaybeGzipped(path: string, o: GzipOptions = {}): TE.TaskEither<DataError, Uint8Array> {
   const limit = o.maxBytes ?? DEFAULT_MAX_BYTES;
   const bad = checkLimit(limit, path);
   if (bad) return TE.left(bad);
@@ -199,12 +268,12 @@ export function readMaybeGzipped(path: string, o: SizeLimit = {}): TE.TaskEither
     } catch (e) {
       throw e instanceof DataError ? e : new DataError(path, `cannot read: ${String(e)}`);
     }
-    if (size > limit) throw new DataError(path, `file is ${size} bytes, more than the limit of ${limit} bytes (maxBytes)`);
-    const head = new Uint8Array(2), tail = new Uint8Array(4);
+    if (size > limit) throw tooBig(path, size, limit);
+    const head = new Uint8Array(Math.min(HEAD_INPUT, size)), tail = new Uint8Array(4);
     try {
       const fh = await open(path, "r");
       try {
-        await fh.read(head, 0, 2, 0);
+        await fh.read(head, 0, head.length, 0);
         if (size >= 4) await fh.read(tail, 0, 4, size - 4);
       } finally {
         await fh.close();
@@ -212,11 +281,12 @@ export function readMaybeGzipped(path: string, o: SizeLimit = {}): TE.TaskEither
     } catch (e) {
       throw new DataError(path, `cannot read: ${String(e)}`);
     }
-    if (!isGzip(size >= 2 ? head : head.subarray(0, size))) {
+    if (!isGzip(head)) {
       try { return plainBytes(await readFile(path)); } catch (e) { throw new DataError(path, `cannot read: ${String(e)}`); }
     }
     const trailer = size >= 4 ? new DataView(tail.buffer).getUint32(0, true) : 0;
-    const hint = sizeHint(trailer, size);
+    const bound = boundFor(head, size, limit, path, o.declaredSize);
+    const hint = sizeHint(bound, trailer, size);
     let fh: FileHandle;
     try { fh = await open(path, "r"); } catch (e) { throw new DataError(path, `cannot read: ${String(e)}`); }
     try {
@@ -228,9 +298,9 @@ export function readMaybeGzipped(path: string, o: SizeLimit = {}): TE.TaskEither
           if (bytesRead === 0) return;
           await write(buf.subarray(0, bytesRead));
         }
-      }, new Sink(hint, limit), hint, limit);
+      }, new Sink(hint, bound.max), hint, bound.max);
     } catch (e) {
-      throw gzipError(e, path, size, limit);
+      throw gzipError(e, path, size, limit, bound);
     } finally {
       await fh.close();
     }

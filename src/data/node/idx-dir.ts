@@ -6,7 +6,9 @@
  *   t10k-images-idx3-ubyte[.gz]   ubyte [m, rows, cols]   the test split
  *   t10k-labels-idx1-ubyte[.gz]   ubyte [m]               its labels
  * Images become uint8 HWC samples of shape [rows, cols, 1]; the pixels are views into the
- * decompressed files (no copy), which are streamed from disk (./gzip.ts). Node only.
+ * decompressed files (no copy), which are streamed from disk (./gzip.ts); a gzip file's IDX
+ * header is read first, and a declared size beyond the limits is refused before the rest is
+ * inflated. Node only.
  */
 import { readdir } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -14,7 +16,7 @@ import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import type { Dataset, Split } from "../dataset.js";
 import { DataError } from "../errors.js";
-import { parseIdx } from "../idx.js";
+import { idxDeclaredBytes, parseIdx } from "../idx.js";
 import { readMaybeGzipped, type SizeLimit } from "./gzip.js";
 
 /** Where Debian's package `dataset-fashion-mnist` installs the data. */
@@ -79,7 +81,7 @@ async function locate(dir: string): Promise<Record<Role, string>> {
 }
 
 async function readSplit(images: string, labels: string, o: SizeLimit): Promise<{ split: Split; rows: number; cols: number }> {
-  const [imgBytes, lblBytes] = await Promise.all([images, labels].map(async (p) => unwrap(await readMaybeGzipped(p, o)())));
+  const [imgBytes, lblBytes] = await Promise.all([images, labels].map(async (p) => unwrap(await readMaybeGzipped(p, { ...o, declaredSize: idxDeclaredBytes })())));
   const img = unwrap(parseIdx(imgBytes!, images));
   const lbl = unwrap(parseIdx(lblBytes!, labels));
   if (img.dtype !== "ubyte" || img.dims.length !== 3) {

@@ -16,29 +16,37 @@
  * expanded, palette alpha dropped), RGBA -> 4 (alpha kept as the 4th band, e.g. NIR in
  * satellite patches). 16-bit and sub-byte samples are scaled to 8 bits (round(v * 255 / max)).
  * Every image must have the height, width and channel count of the first: nothing is resized.
- * Headers are checked (readPngHeader) and file sizes capped before pngjs decodes anything.
+ * Headers are checked (readPngHeader) and file sizes capped before pngjs decodes anything; the
+ * image data an image needs is held to MAX_INFLATE_RATIO times its file's size (beyond 16 MiB),
+ * an interlaced image's data (which pngjs inflates without a cap) is inflated once with its
+ * exact size as the cap, and a split's pixels to maxBytes (default MAX_DATA_BYTES), checked
+ * before the split is allocated, which happens once the first image has decoded.
  */
 import { constants as bufferConstants } from "node:buffer";
 import type { Dirent } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { inflateSync } from "node:zlib";
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { PNG } from "pngjs";
 import type { Dataset, Split } from "../dataset.js";
 import { DataError } from "../errors.js";
-import { pngChannels, readPngHeader, type PngLimits } from "../png-header.js";
+import { allowanceLimit, inflateAllowance, MAX_DATA_BYTES, MAX_PNG_FILE_BYTES } from "../limits.js";
+import { pngChannels, pngDataBytes, readPngHeader, type PngHeader, type PngLimits } from "../png-header.js";
 
 export interface PngFolderOptions extends PngLimits {
   /** Share of each folder's files put in the test split, in [0, 1); default 0.2. */
   readonly testFraction?: number;
-  /** Largest PNG file read, in bytes; default 64 MiB. */
+  /** Largest PNG file read, in bytes; default MAX_PNG_FILE_BYTES (64 MiB). */
   readonly maxFileBytes?: number;
+  /** Largest pixels of one split, in bytes; default MAX_DATA_BYTES (1 GiB). */
+  readonly maxBytes?: number;
   /** The data set's name; default the folder's base name. */
   readonly name?: string;
 }
 
-export const DEFAULT_MAX_PNG_BYTES = 64 * 2 ** 20;
+export const DEFAULT_MAX_PNG_BYTES = MAX_PNG_FILE_BYTES;
 
 /** Files of one folder: unlabelled, or grouped by label sub-folder. */
 type Group =
@@ -130,15 +138,53 @@ const shapeText = (h: number, w: number, c: number): string => `${h}x${w}x${c} (
 
 async function readPngBytes(path: string, maxFileBytes: number): Promise<Uint8Array> {
   const s = await stat(path);
-  if (s.size > maxFileBytes) throw new DataError(path, `file is ${s.size} bytes, more than the limit of ${maxFileBytes} bytes (maxFileBytes)`);
+  if (s.size > maxFileBytes) {
+    throw new DataError(path, `file is ${s.size} bytes, more than the limit of ${maxFileBytes} bytes (maxFileBytes, MAX_PNG_FILE_BYTES)`,
+      { name: "MAX_PNG_FILE_BYTES", max: maxFileBytes, found: s.size });
+  }
   return readFile(path);
+}
+
+/** The concatenated data of the IDAT chunks (pngjs checks the chunks' CRCs and order when it decodes). */
+function imageData(bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const parts: Uint8Array[] = [];
+  for (let at = 8; at + 12 <= bytes.length;) {
+    const length = view.getUint32(at, false);
+    const end = Math.min(bytes.length, at + 8 + length);
+    if (bytes[at + 4] === 0x49 && bytes[at + 5] === 0x44 && bytes[at + 6] === 0x41 && bytes[at + 7] === 0x54) parts.push(bytes.subarray(at + 8, end));
+    at = end + 4;
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * Refuses an image whose data would inflate beyond MAX_INFLATE_RATIO and, when interlaced, whose
+ * image data inflates to more than its header needs (pngjs would inflate all of it).
+ */
+export function checkImageData(bytes: Uint8Array, header: PngHeader, path: string): void {
+  const need = pngDataBytes(header);
+  const allowed = inflateAllowance(bytes.length, MAX_DATA_BYTES);
+  if (need > allowed) {
+    throw new DataError(path, `a ${header.width}x${header.height} image needs ${need} bytes of image data, more than the ${allowed} `
+      + `allowed for a ${bytes.length}-byte file (MAX_INFLATE_RATIO)`, allowanceLimit(bytes.length, MAX_DATA_BYTES, need));
+  }
+  if (!header.interlaced) return;
+  try {
+    inflateSync(imageData(bytes), { maxOutputLength: need });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ERR_BUFFER_TOO_LARGE") return; // corrupt or short: pngjs says which
+    throw new DataError(path, `the interlaced image data inflates to more than the ${need} bytes a ${header.width}x${header.height} image needs`);
+  }
 }
 
 async function load(dir: string, o: PngFolderOptions): Promise<Dataset> {
   const testFraction = o.testFraction ?? 0.2;
   const maxFileBytes = o.maxFileBytes ?? DEFAULT_MAX_PNG_BYTES;
   if (!(testFraction >= 0 && testFraction < 1)) throw new DataError(dir, `testFraction must be in [0, 1), got ${testFraction}`);
+  const maxBytes = o.maxBytes ?? MAX_DATA_BYTES;
   if (!(maxFileBytes >= 1)) throw new DataError(dir, `maxFileBytes must be at least 1, got ${maxFileBytes}`);
+  if (!(maxBytes >= 1)) throw new DataError(dir, `maxBytes must be at least 1, got ${maxBytes}`);
   const { train, test, classNames } = await layout(dir, testFraction);
   if (classNames && classNames.length > 256) throw new DataError(dir, `${classNames.length} label folders, at most 256 supported (labels are uint8)`);
 
@@ -152,14 +198,17 @@ async function load(dir: string, o: PngFolderOptions): Promise<Dataset> {
       if (E.isLeft(header)) throw header.left;
       const { width: w, height: h, colorType } = header.right;
       const c = pngChannels(colorType);
-      if (first === null) {
-        first = { path, h, w, c };
-        out.train = allocate(train.length, h, w, c, dir);
-        out.test = allocate(test.length, h, w, c, dir);
-      } else if (h !== first.h || w !== first.w || c !== first.c) {
+      if (first !== null && (h !== first.h || w !== first.w || c !== first.c)) {
         throw new DataError(path, `image is ${shapeText(h, w, c)} but the first image, ${first.path}, is ${shapeText(first.h, first.w, first.c)}`);
       }
-      decodeInto(bytes, path, h, w, c, out[which], s * h * w * c);
+      checkImageData(bytes, header.right, path);
+      const rgba = decode(bytes, path, h, w);
+      if (first === null) {
+        first = { path, h, w, c };
+        out.train = allocate(train.length, h, w, c, dir, maxBytes);
+        out.test = allocate(test.length, h, w, c, dir, maxBytes);
+      }
+      keepBands(rgba, c, out[which], s * h * w * c);
     }
   }
   const split = (samples: Sample[], pixels: Uint8Array): Split =>
@@ -169,17 +218,19 @@ async function load(dir: string, o: PngFolderOptions): Promise<Dataset> {
   return classNames ? { ...ds, classNames } : ds;
 }
 
-/** The pixels of n images, or a DataError when they cannot fit in one typed array. */
-function allocate(n: number, h: number, w: number, c: number, dir: string): Uint8Array {
+/** The pixels of n images, or a DataError when they pass maxBytes or cannot fit in one typed array. */
+function allocate(n: number, h: number, w: number, c: number, dir: string, maxBytes: number): Uint8Array {
   const bytes = n * h * w * c;
-  if (bytes > bufferConstants.MAX_LENGTH) {
-    throw new DataError(dir, `${n} images of ${shapeText(h, w, c)} need ${bytes} bytes, more than the ${bufferConstants.MAX_LENGTH} one split can hold`);
+  const max = Math.min(maxBytes, bufferConstants.MAX_LENGTH);
+  if (bytes > max) {
+    throw new DataError(dir, `${n} images of ${shapeText(h, w, c)} need ${bytes} bytes, more than the ${max} one split may hold `
+      + "(maxBytes, MAX_DATA_BYTES)", { name: "MAX_DATA_BYTES", max, found: bytes });
   }
   return new Uint8Array(bytes);
 }
 
-/** Decodes with pngjs (always 8-bit RGBA out) and keeps the first c bands, HWC, at `at`. */
-function decodeInto(bytes: Uint8Array, path: string, h: number, w: number, c: number, dst: Uint8Array, at: number): void {
+/** Decodes with pngjs: always 8-bit RGBA out, h x w checked. */
+function decode(bytes: Uint8Array, path: string, h: number, w: number): Uint8Array {
   let png: { width: number; height: number; data: Uint8Array };
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -189,7 +240,11 @@ function decodeInto(bytes: Uint8Array, path: string, h: number, w: number, c: nu
   if (png.width !== w || png.height !== h || png.data.length !== w * h * 4) {
     throw new DataError(path, `decoder returned ${png.width}x${png.height} with ${png.data.length} bytes, expected ${w}x${h} RGBA (${w * h * 4} bytes)`);
   }
-  const src = png.data;
+  return png.data;
+}
+
+/** Keeps the first c bands of RGBA pixels, HWC, at `at`. */
+function keepBands(src: Uint8Array, c: number, dst: Uint8Array, at: number): void {
   if (c === 4) { dst.set(src, at); return; }
   for (let p = 0, q = at; p < src.length; p += 4, q += c) {
     for (let k = 0; k < c; k++) dst[q + k] = src[p + k]!;

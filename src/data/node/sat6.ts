@@ -22,14 +22,15 @@
 import { createReadStream } from "node:fs";
 import { open, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { inflateSync } from "node:zlib";
+import { constants as zlibConstants, inflateSync } from "node:zlib";
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import type { Dataset, Split } from "../dataset.js";
 import { DataError } from "../errors.js";
 import { parseMat, type Inflate } from "../mat.js";
+import { MAX_DATA_BYTES, MAX_MAT_FILE_BYTES } from "../limits.js";
 import { LabelRows, LineSplitter, parseAnnotations, PixelRows } from "../sat6-csv.js";
-import { SAT6_CLASSES, SAT6_IMAGE_SHAPE } from "../sat6-format.js";
+import { SAT6_CLASSES, SAT6_IMAGE_SHAPE, SAT6_VALUES } from "../sat6-format.js";
 import { SAT6_MAT_VARIABLES, sat6FromMat } from "../sat6-mat.js";
 import { plainBytes } from "./gzip.js";
 
@@ -38,9 +39,9 @@ export interface Sat6Options {
   readonly limit?: number;
   /** Chunk size of the CSV streams in bytes; default 1 MiB. */
   readonly highWaterMark?: number;
-  /** Largest .mat file read; default 4 GiB - 1. */
+  /** Largest .mat file read; default MAX_MAT_FILE_BYTES (4 GiB - 1). */
   readonly maxMatBytes?: number;
-  /** Largest inflated size of one compressed .mat element; default 2 GiB. */
+  /** Largest inflated size of one compressed .mat element; default MAX_DATA_BYTES (1 GiB). */
   readonly maxInflatedBytes?: number;
   /**
    * Read only the test split (the train split comes back empty): for commands that evaluate a
@@ -51,7 +52,11 @@ export interface Sat6Options {
 
 export const SAT6_ANNOTATIONS_FILE = "sat6annotations.csv";
 const DEFAULT_HIGH_WATER_MARK = 2 ** 20;
-const DEFAULT_MAX_MAT_BYTES = 2 ** 32 - 1;
+const DEFAULT_MAX_MAT_BYTES = MAX_MAT_FILE_BYTES;
+/** Most rows of one split: their pixels fit in MAX_DATA_BYTES. */
+const MAX_CSV_ROWS = Math.floor(MAX_DATA_BYTES / SAT6_VALUES);
+/** Fewest bytes a pixel row takes: 3136 one-digit values, 3135 commas, a newline. */
+const MIN_ROW_BYTES = 2 * SAT6_VALUES;
 const MAX_ANNOTATION_BYTES = 2 ** 20;
 
 const WHAT = "expected a folder of SAT-6 CSV files (X_train_sat6.csv, y_train_sat6.csv, X_test_sat6.csv, y_test_sat6.csv, "
@@ -59,14 +64,24 @@ const WHAT = "expected a folder of SAT-6 CSV files (X_train_sat6.csv, y_train_sa
 
 const toDataError = (where: string) => (e: unknown): DataError => e instanceof DataError ? e : new DataError(where, String(e));
 
-/** zlib inflate for parseMat, with its output capped; errors say what went wrong. */
-export const nodeInflate: Inflate = (data, maxOutputBytes) => {
+/** Compressed bytes inflated alone for a head (at most ~1 MB out). */
+const HEAD_INPUT = 1024;
+
+/** zlib inflate for parseMat, with its output capped (null past the cap); errors say what went wrong. */
+export const nodeInflate: Inflate = (data, maxOutputBytes, head = false) => {
+  if (head) {
+    try {
+      return plainBytes(inflateSync(data.subarray(0, HEAD_INPUT), { finishFlush: zlibConstants.Z_SYNC_FLUSH })).subarray(0, maxOutputBytes);
+    } catch {
+      return new Uint8Array(0);
+    }
+  }
   try {
     return plainBytes(inflateSync(data, { maxOutputLength: maxOutputBytes }));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const message = e instanceof Error ? e.message : String(e);
-    if (code === "ERR_BUFFER_TOO_LARGE") throw new Error(`inflates to more than ${maxOutputBytes} bytes (the maxInflatedBytes limit)`);
+    if (code === "ERR_BUFFER_TOO_LARGE") return null;
     if (code === "Z_BUF_ERROR") throw new Error(`truncated zlib stream: ${message}`);
     throw new Error(`corrupt zlib data: ${message}`);
   }
@@ -135,12 +150,25 @@ async function locateCsv(dir: string): Promise<{ train: CsvFiles; test: CsvFiles
   return { train, test, annotations: names.has(SAT6_ANNOTATIONS_FILE) ? join(dir, SAT6_ANNOTATIONS_FILE) : null };
 }
 
-/** One split: the labels first (their count sizes the pixels), then the pixel rows. */
+/**
+ * One split: the labels first (their count sizes the pixels), then the pixel rows. The pixels
+ * are allocated only when they fit in MAX_DATA_BYTES and the pixel file is large enough to hold
+ * them.
+ */
 async function readCsvSplit(files: CsvFiles, limit: number | undefined, highWaterMark: number): Promise<Split> {
-  const labels = new LabelRows(files.y, limit);
+  const labels = new LabelRows(files.y, Math.min(limit ?? Infinity, MAX_CSV_ROWS + 1));
   await streamLines(files.y, labels.onLine, highWaterMark);
   const n = labels.rows;
   if (n === 0) throw new DataError(files.y, "no label rows");
+  if (n > MAX_CSV_ROWS) {
+    throw new DataError(files.y, `more than ${MAX_CSV_ROWS} label rows: their pixels would pass MAX_DATA_BYTES (${MAX_DATA_BYTES} bytes)`,
+      { name: "MAX_DATA_BYTES", max: MAX_DATA_BYTES, found: `more than ${MAX_CSV_ROWS * SAT6_VALUES}` });
+  }
+  const xBytes = await stat(files.x).then((s) => s.size, (e: unknown) => { throw new DataError(files.x, `cannot read: ${String(e)}`); });
+  if (xBytes < n * MIN_ROW_BYTES - 1) {
+    throw new DataError(files.x, `row count mismatch: ${n} rows in ${files.y} need at least ${n * MIN_ROW_BYTES - 1} bytes of pixels, `
+      + `${files.x} has ${xBytes}`);
+  }
   // Cut by the limit: y may hold more rows, X must hold at least n.
   const cut = limit !== undefined && n === limit;
   const pixels = new PixelRows(files.x, n, !cut);

@@ -6,12 +6,15 @@
  * Errors: encodePng and writePng throw VizError for a raster that cannot be drawn; writePng
  * writes atomically (writeFileAtomic) and rejects with FileWriteError when the write fails.
  * decodePng and readPng read bytes from outside, so they return Either<DataError, Raster>, the
- * class of every PNG-reading edge (as readPngHeader and the PNG folder loader).
+ * class of every PNG-reading edge (as readPngHeader and the PNG folder loader), and check the
+ * header and the image data against the image limits first, as the PNG folder loader does.
  */
 import { readFileSync } from "node:fs";
 import * as E from "fp-ts/lib/Either.js";
 import { PNG } from "pngjs";
 import { DataError } from "../../data/errors.js";
+import { checkImageData } from "../../data/node/png-folder.js";
+import { readPngHeader } from "../../data/png-header.js";
 import { writeFileAtomic } from "../../io/node/atomic-write.js";
 import { fromRgba, VizError, type Raster } from "../raster.js";
 
@@ -35,6 +38,16 @@ export async function writePng(path: string, r: Raster): Promise<void> {
  * `where` names the bytes in errors (e.g. the file's path).
  */
 export function decodePng(bytes: Uint8Array, where = "PNG data"): E.Either<DataError, Raster> {
+  // The header within the image limits, and the image data within what the header needs
+  // (data/limits.ts), before pngjs inflates anything.
+  const header = readPngHeader(bytes, where);
+  if (E.isLeft(header)) return header;
+  try {
+    checkImageData(bytes, header.right, where);
+  } catch (e) {
+    if (e instanceof DataError) return E.left(e);
+    throw e;
+  }
   let png: { width: number; height: number; data: Uint8Array };
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
