@@ -9,13 +9,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { latent } from "./support.js";
+import { CHROMIUM as chromiumPath, CHROMIUM_ARGS, chromiumReason, chromiumSkip } from "../support/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync"];
-const present = existsSync(CHROMIUM);
-const skip = !present && !process.env.CI;
-const reason = `${CHROMIUM} is absent (apt-get install chromium); under CI this fails instead`;
+const CHROMIUM = chromiumPath, ARGS = CHROMIUM_ARGS, skip = chromiumSkip, reason = chromiumReason;
 if (skip) console.warn(`report-browser.test.ts skipped: ${reason}`);
 
 const dir = mkdtempSync(join(tmpdir(), "latent-report-"));

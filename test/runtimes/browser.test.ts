@@ -15,13 +15,9 @@ import { tmpdir } from "node:os";
 import { extname, join, normalize, resolve } from "node:path";
 import { promisify } from "node:util";
 import { chromium, type BrowserContext } from "playwright-core";
+import { CHROMIUM as chromiumPath, CHROMIUM_ARGS, chromiumReason, chromiumSkip } from "../support/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync"];
-const present = existsSync(CHROMIUM);
-const skip = !present && !process.env.CI;
-const reason = `${CHROMIUM} is absent (apt-get install chromium); under CI this fails instead`;
+const CHROMIUM = chromiumPath, ARGS = CHROMIUM_ARGS, skip = chromiumSkip, reason = chromiumReason;
 if (skip) console.warn(`browser.test.ts skipped: ${reason}`);
 
 const run = promisify(execFile);
