@@ -22,3 +22,10 @@ export function tensorRows(t: TensorLike): Rows {
     },
   };
 }
+
+/** Rows `which` of a row-major [n, width] array, in that order, as a new [which.length * width] array. */
+export function gatherRows(data: Float32Array, width: number, which: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(which.length * width);
+  for (let t = 0; t < which.length; t++) out.set(data.subarray(which[t]! * width, (which[t]! + 1) * width), t * width);
+  return out;
+}

@@ -18,7 +18,7 @@ import { pickSamples } from "../../data/dataset.js";
 import { ConfigError } from "../../nn/layer.js";
 import { split, type Key } from "../../random/index.js";
 import { tensor, type Tensor } from "../../tensor/tensor.js";
-import { tensorRows } from "../../tensor/rows.js";
+import { gatherRows, tensorRows } from "../../tensor/rows.js";
 import { interpolationStrips, type ReportSection, type ReportTable } from "../../viz/index.js";
 import type { ImageShape } from "../../viz/images.js";
 import { encodePng } from "../../viz/node/png.js";
@@ -71,11 +71,7 @@ export function applications(a: AnalysisInput, reps: Readonly<Record<string, Ten
   if (byCode) {
     const q = Math.min(QUERIES, a.n), queries = pickSamples(queryKey, a.n, q);
     const order = Array.from(queries).flatMap((r) => Array.from(byCode!.subarray(r * k, (r + 1) * k)));
-    const pick = (rows: readonly number[]) => {
-      const v = new Float32Array(rows.length * d);
-      rows.forEach((r, t) => v.set(a.pixels.test.data.subarray(r * d, (r + 1) * d), t * d));
-      return shown(a.norm, v, d);
-    };
+    const pick = (rows: readonly number[]) => shown(a.norm, gatherRows(a.pixels.test.data, d, rows), d);
     add("retrieval.png", `${q} test samples (left), each beside its ${k} nearest of the other ${a.n - 1} by ${what}; a green frame marks the same class, a red one another`,
       retrievalGrid(pick(Array.from(queries)), pick(order), order.map((j, t) => a.testLabels[j] === a.testLabels[queries[Math.floor(t / k)]!]), {
         imageShape: shape, scale: 2, mode: "truecolor", labels: Array.from(queries, (r) => className(a.testLabels[r]!)),
@@ -104,11 +100,7 @@ export function applications(a: AnalysisInput, reps: Readonly<Record<string, Ten
     const s = denoiseScores(clip01(clean), { corrupted: clip01(corrupted), denoised: clip01(denoised) }, shape);
     denoise = { corrupt: corruptionName(c), corrupted: s.corrupted, denoised: s.denoised };
     const m = Math.min(DENOISED, a.n), picked = pickSamples(denoisedKey, a.n, m).sort();
-    const at = (v: Float32Array) => {
-      const o = new Float32Array(m * d);
-      picked.forEach((r, t) => o.set(v.subarray(r * d, (r + 1) * d), t * d));
-      return shown(a.norm, clip01(o), d);
-    };
+    const at = (v: Float32Array) => shown(a.norm, clip01(gatherRows(v, d, picked)), d);
     add("denoise.png", `${m} random test samples of the n: clean, corrupted by ${denoise.corrupt} (the training corruption), and denoised by the model`,
       interpolationStrips([clean, corrupted, denoised].map(at), { imageShape: shape, scale: 2, mode: "truecolor", labels: ["clean", "corrupted", "denoised"], title: `${denoise.corrupt}, denoised` }));
   }

@@ -22,6 +22,7 @@ import { writeFileAtomic } from "../../io/node/atomic-write.js";
 import { encodeRows } from "../../models/batched.js";
 import { ConfigError } from "../../nn/layer.js";
 import { key, split, type Key } from "../../random/index.js";
+import { gatherRows } from "../../tensor/rows.js";
 import { tensor, type Tensor } from "../../tensor/tensor.js";
 import type { ImageShape } from "../../viz/images.js";
 import { writePng } from "../../viz/node/png.js";
@@ -86,11 +87,7 @@ const retrieve: Command = async (argv, io) => {
   const nb = results.codes.neighbours;
   const order = Array.from(queries).flatMap((r) => Array.from(nb.subarray(r * k, (r + 1) * k)));
   const relevant = order.map((j, t) => labels[j] === labels[queries[Math.floor(t / k)]!]);
-  const pick = (rows: ArrayLike<number>) => {
-    const v = new Float32Array(rows.length * d);
-    for (let t = 0; t < rows.length; t++) v.set(pixels.data.subarray(rows[t]! * d, (rows[t]! + 1) * d), t * d);
-    return shown(norm, v, d);
-  };
+  const pick = (rows: ArrayLike<number>) => shown(norm, gatherRows(pixels.data, d, rows), d);
   const className = (y: number) => ds.classNames?.[y] ?? String(y);
   const what = file.spec.kind === "vae" ? "posterior mean" : "code";
   const picture = retrievalGrid(pick(queries), pick(order), relevant, {
