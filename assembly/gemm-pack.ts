@@ -30,9 +30,11 @@ export function packB(transB: i32, kc: i32, nc: i32, b: usize, ldb: i32, pc: i32
           src += stride;
         }
       } else {
+        // narrowPanel (SIMD, w <= 4) reads only the w columns: no zero padding for it.
+        const width = ASC_FEATURE_SIMD && w <= NR / 2 ? w : NR;
         for (let k = 0; k < kc; k++) {
           const d = panel + (<usize>k << 5);
-          for (let j = 0; j < NR; j++) {
+          for (let j = 0; j < width; j++) {
             store<f32>(d + (<usize>j << 2), j < w ? load<f32>(src + (<usize>j << 2)) : 0);
           }
           src += stride;

@@ -64,48 +64,55 @@ export function panelTiles(tiles: i32, kc: i32, ap: usize, bp0: usize, alpha: f3
 }
 
 /**
- * An edge tile at most 4 columns wide (w <= 4; N = 9, a 1-channel convolution's 3 x 3 window,
- * leaves a 1-column panel): the 4 rows of A as one f32x4 per k, one broadcast of B per column,
- * one accumulator per column (the 4 x 8 kernel would spend 8 multiply-adds per k on at most 4
- * useful columns and go through the scratch tile). Writes rows < h, columns < w of C straight
- * from the lanes. Every C element sums alpha * (sum over k in order of a * b) + beta * C, as
- * the 4 x 8 kernel and the scalar build do, so the results are bit-identical to theirs.
+ * A B panel at most 4 columns wide (w <= 4; N = 9, a 1-channel convolution's 3 x 3 window,
+ * leaves a 1-column panel), all mc rows of it, 4 at a time: the 4 rows of A as one f32x4 per k,
+ * one broadcast of B per column, one accumulator per column (the 4 x 8 kernel would spend 8
+ * multiply-adds per k on at most 4 useful columns and go through the scratch tile). Writes rows
+ * < h (4, or what is left at the end), columns < w of C straight from the lanes. Every C element
+ * sums alpha * (sum over k in order of a * b) + beta * C, as the 4 x 8 kernel and the scalar
+ * build do, so the results are bit-identical to theirs. One call per panel, the tiles looped
+ * inside (as panelTiles: V8 keeps the loop's address arithmetic out of the k loop).
  */
-export function microKernelNarrow(kc: i32, w: i32, h: i32, ap: usize, bp: usize, alpha: f32, beta: f32, readC: bool,
+export function narrowPanel(mc: i32, kc: i32, w: i32, ap: usize, bp0: usize, alpha: f32, beta: f32, readC: bool,
   c: usize, ldc: i32): void {
-  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-  const end = ap + (<usize>kc << 4);
-  if (w == 1) {
-    while (ap < end) {
-      c0 = madd(v128.load(ap), v128.load32_splat(bp), c0);
-      ap += 16;
-      bp += 32;
-    }
-  } else if (w == 2) {
-    while (ap < end) {
-      const x = v128.load(ap);
-      c0 = madd(x, v128.load32_splat(bp), c0);
-      c1 = madd(x, v128.load32_splat(bp, 4), c1);
-      ap += 16;
-      bp += 32;
-    }
-  } else {
-    while (ap < end) {
-      const x = v128.load(ap);
-      c0 = madd(x, v128.load32_splat(bp), c0);
-      c1 = madd(x, v128.load32_splat(bp, 4), c1);
-      c2 = madd(x, v128.load32_splat(bp, 8), c2);
-      c3 = madd(x, v128.load32_splat(bp, 12), c3);
-      ap += 16;
-      bp += 32;
-    }
-  }
   const va = f32x4.splat(alpha);
   const stride = <usize>ldc << 2;
-  storeCol(c, f32x4.mul(va, c0), h, stride, beta, readC);
-  if (w > 1) storeCol(c + 4, f32x4.mul(va, c1), h, stride, beta, readC);
-  if (w > 2) storeCol(c + 8, f32x4.mul(va, c2), h, stride, beta, readC);
-  if (w > 3) storeCol(c + 12, f32x4.mul(va, c3), h, stride, beta, readC);
+  for (let i0 = 0; i0 < mc; i0 += MR) {
+    const h = min(MR, mc - i0);
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    const end = ap + (<usize>kc << 4);
+    let bp = bp0;
+    if (w == 1) {
+      while (ap < end) {
+        c0 = madd(v128.load(ap), v128.load32_splat(bp), c0);
+        ap += 16;
+        bp += 32;
+      }
+    } else if (w == 2) {
+      while (ap < end) {
+        const x = v128.load(ap);
+        c0 = madd(x, v128.load32_splat(bp), c0);
+        c1 = madd(x, v128.load32_splat(bp, 4), c1);
+        ap += 16;
+        bp += 32;
+      }
+    } else {
+      while (ap < end) {
+        const x = v128.load(ap);
+        c0 = madd(x, v128.load32_splat(bp), c0);
+        c1 = madd(x, v128.load32_splat(bp, 4), c1);
+        c2 = madd(x, v128.load32_splat(bp, 8), c2);
+        c3 = madd(x, v128.load32_splat(bp, 12), c3);
+        ap += 16;
+        bp += 32;
+      }
+    }
+    storeCol(c, f32x4.mul(va, c0), h, stride, beta, readC);
+    if (w > 1) storeCol(c + 4, f32x4.mul(va, c1), h, stride, beta, readC);
+    if (w > 2) storeCol(c + 8, f32x4.mul(va, c2), h, stride, beta, readC);
+    if (w > 3) storeCol(c + 12, f32x4.mul(va, c3), h, stride, beta, readC);
+    c += stride << 2;
+  }
 }
 
 /** Lanes 0 .. h - 1 of x down one column of C (stride bytes apart), plus beta * C when readC. */

@@ -18,7 +18,7 @@
 // Files: this one (blocking and the loop over tiles), gemm-pack.ts (packing), gemm-tiles.ts (the
 // register tiles).
 
-import { MR, NR, microKernelNarrow, panelTiles } from "./gemm-tiles";
+import { MR, NR, narrowPanel, panelTiles } from "./gemm-tiles";
 import { packA, packB } from "./gemm-pack";
 
 // KC covers the conv VAE's depths (K = 288, 576: 32 or 64 channels x 3 x 3) in one block, so C is
@@ -103,31 +103,32 @@ function scaleC(M: i32, N: i32, beta: f32, c: usize, ldc: i32): void {
 
 /**
  * All tiles of an mc x nc block of C from packed A (4-row panels) and packed B (8-column
- * panels): the whole tiles down each B panel in one call (panelTiles), edge tiles (fewer than 4
- * rows or 8 columns) in place when at most 4 columns wide (SIMD), otherwise through `tile`.
- * The B panel (kc x 8) stays in L1 while the A panels stream past it.
+ * panels): the whole tiles down each B panel in one call (panelTiles); in the SIMD build a panel
+ * at most 4 columns wide in one call too (narrowPanel), writing C in place; other edge tiles
+ * (fewer than 4 rows, or 5 to 7 columns) through `tile`. The B panel (kc x 8) stays in L1 while
+ * the A panels stream past it.
  */
 function macroKernel(mc: i32, nc: i32, kc: i32, alpha: f32, beta: f32, readC: bool,
   apack: usize, bpack: usize, c: usize, ldc: i32, tile: usize): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const w = min(NR, nc - j0);
     const bp = bpack + (<usize>(j0 * kc) << 2);
+    const cj = c + (<usize>j0 << 2);
+    if (ASC_FEATURE_SIMD && w <= NR / 2) {
+      narrowPanel(mc, kc, w, apack, bp, alpha, beta, readC, cj, ldc);
+      continue;
+    }
     const whole = w == NR ? mc / MR : 0;
-    if (whole > 0) panelTiles(whole, kc, apack, bp, alpha, beta, readC, c + (<usize>j0 << 2), ldc);
+    if (whole > 0) panelTiles(whole, kc, apack, bp, alpha, beta, readC, cj, ldc);
     for (let i0 = whole * MR; i0 < mc; i0 += MR) {
       const h = min(MR, mc - i0);
-      const ap = apack + (<usize>(i0 * kc) << 2);
-      const ct = c + ((<usize>i0 * ldc + j0) << 2);
-      if (ASC_FEATURE_SIMD && w <= NR / 2) {
-        microKernelNarrow(kc, w, h, ap, bp, alpha, beta, readC, ct, ldc);
-      } else {
-        panelTiles(1, kc, ap, bp, alpha, 0, false, tile, NR);
-        for (let i = 0; i < h; i++) {
-          for (let j = 0; j < w; j++) {
-            const p = ct + ((<usize>i * ldc + j) << 2);
-            const t = load<f32>(tile + (<usize>(i * NR + j) << 2));
-            store<f32>(p, readC ? t + beta * load<f32>(p) : t);
-          }
+      const ct = cj + (<usize>i0 * ldc << 2);
+      panelTiles(1, kc, apack + (<usize>(i0 * kc) << 2), bp, alpha, 0, false, tile, NR);
+      for (let i = 0; i < h; i++) {
+        for (let j = 0; j < w; j++) {
+          const p = ct + ((<usize>i * ldc + j) << 2);
+          const t = load<f32>(tile + (<usize>(i * NR + j) << 2));
+          store<f32>(p, readC ? t + beta * load<f32>(p) : t);
         }
       }
     }
