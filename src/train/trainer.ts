@@ -17,11 +17,11 @@ import type { Model } from "../models/model.js";
 import type { Program } from "../models/program.js";
 import { forwardPass } from "../objectives/evaluate.js";
 import { defaultObjective, type Objective } from "../objectives/objective.js";
-import type { Params } from "../nn/params.js";
+import type { ParamLayout, Params } from "../nn/params.js";
 import { checkOptState, type OptState } from "../optim/optimizer.js";
 import type { Transform } from "../optim/transform.js";
 import type { Key } from "../random/index.js";
-import { tensor, type Tensor } from "../tensor/tensor.js";
+import { contiguousStride, tensor, type Tensor } from "../tensor/tensor.js";
 
 export interface TrainState {
   readonly params: Params;
@@ -83,9 +83,17 @@ export class Trainer<B extends Buffer> {
   count = 0;
   /** The last state() read out (the same frozen record) until the next load() or run(): the end of a fit reads it several times. */
   private readOut: TrainState | null = null;
+  /** The last stateInto() read out, until the next load() or run() (or forget()). */
+  private lent: Lent | null = null;
 
   readonly objective: Objective;
+  /** The parameter tensors' sizes, in the flat vector's order. */
+  private readonly pieces: readonly number[];
   private disposed = false;
+  /** The layout's shapes and strides, frozen, shared by the tensors stateInto() reads out. */
+  private shapes: readonly Shaped[] | null = null;
+  /** The parameters are float32 in the backend's memory, so a read-out is the state exactly. */
+  private readonly exact: boolean;
 
   constructor(readonly be: Backend<B>, readonly model: Model, readonly transform: Transform, batch: number, objective?: Objective) {
     const n = model.layout.total;
@@ -98,6 +106,8 @@ export class Trainer<B extends Buffer> {
     this.slotViews = views(this.slots);
     this.backup = be.alloc((transform.slots + (transform.applyFused ? 0 : 1)) * n);
     this.backupViews = views(this.backup);
+    this.exact = be.hostView?.(this.params) instanceof Float32Array;
+    this.pieces = model.layout.entries.map((e) => e.size);
   }
 
   private programOptions() {
@@ -121,6 +131,7 @@ export class Trainer<B extends Buffer> {
   }
 
   load(state: TrainState): void {
+    this.settle();
     const { layout } = this.model;
     checkOptState(state.opt, this.transform, layout.total);
     // Straight into the program's buffer where the backend exposes it (one copy, not two).
@@ -151,14 +162,71 @@ export class Trainer<B extends Buffer> {
   }
 
   /**
+   * Whether the trainer holds `state` exactly: the record it read out last, with no load() or run()
+   * since, on a backend that computes in float32 (a float64 one holds more than a read-out keeps).
+   */
+  holds(state: TrainState): boolean {
+    return this.exact && (state === this.readOut || (this.lent !== null && lentOf(state) === this.lent));
+  }
+
+  /**
+   * The state read out lazily into the arrays of `into`, which the caller gives up (step's
+   * `donate`): each tensor's data and the slots where they fit (a Float32Array of the right
+   * length, sharing no memory with another one reused), fresh arrays elsewhere, in a new frozen
+   * record. Its arrays are filled when first read through the record, or before the trainer
+   * changes (load, run, dispose), unless forget() gives them up first. Until it is read, the
+   * record keeps `owner` alive (the function whose collection would free this trainer); the
+   * trainer itself holds nothing that reaches it.
+   */
+  stateInto(into: TrainState, owner: object): TrainState {
+    const { entries } = this.model.layout;
+    const reuse = reusable(into, entries, this.slots.length);
+    const arrays = reuse.map((a, i) => a ?? new Float32Array(i < entries.length ? entries[i]!.size : this.slots.length));
+    const lent: Lent = { trainer: this as Trainer<Buffer>, arrays };
+    const pin: Pin = { owner };
+    this.shapes ??= entries.map((e) => ({ shape: Object.freeze([...e.shape]), stride: Object.freeze(contiguousStride(e.shape)) }));
+    const params: Record<string, Tensor> = {};
+    for (let i = 0; i < entries.length; i++) params[entries[i]!.name] = lentTensor(lent, pin, arrays[i]!, this.shapes[i]!);
+    const slots = arrays[entries.length]!;
+    const opt: OptState = Object.freeze({ count: this.count, get slots() { fill(lent, pin); return slots; } });
+    const state = Object.freeze(Object.defineProperty({ params: Object.freeze(params), opt }, LENT, { value: lent }));
+    this.lent = lent;
+    return state;
+  }
+
+  /** Gives up the state stateInto() read out last, unfilled: the caller donated it back. */
+  private forget(): void {
+    if (this.lent) this.lent.trainer = null;
+    this.lent = null;
+  }
+
+  /** Fills the arrays of the state stateInto() read out last, before the trainer changes. */
+  private settle(): void {
+    if (this.lent) fill(this.lent);
+    this.lent = null;
+  }
+
+  /** Copies the parameters and slots into `arrays` (one per layout entry, then the slots). */
+  copyOut(arrays: readonly Float32Array[]): void {
+    const { be, prog } = this;
+    const { entries } = this.model.layout;
+    const flat = be.hostView?.(prog.params) ?? be.read(prog.params);
+    entries.forEach((e, i) => arrays[i]!.set(flat.subarray(e.offset, e.offset + e.size)));
+    arrays[entries.length]!.set(be.hostView?.(this.slots) ?? be.read(this.slots));
+  }
+
+  /**
    * One step on the batch (x [batch, input], or { x, labels } for a conditional model) with the
    * step's key: the objective's forward and backward pass (src/objectives/evaluate.ts, the path
-   * valueAndGrad runs), the NaN guard, and the optimizer's update at this.count.
+   * valueAndGrad runs), the NaN guard, and the optimizer's update at this.count. `donated`: the
+   * state it holds was given up by its caller, so a lazy read-out of it is not filled first.
    */
-  run(batch: Batch, key: Key): StepMetrics {
+  run(batch: Batch, key: Key, donated = false): StepMetrics {
     const { be, prog, model } = this;
+    checkBatch(batch, this.batch, model.spec.input, prog.classes); // first: a batch that does not fit changes nothing
+    if (donated) this.forget();
+    else this.settle();
     this.readOut = null;
-    checkBatch(batch, this.batch, model.spec.input, prog.classes);
     uploadBatch(prog, batch);
     if (!be.allFinite(prog.x)) throw new NonFiniteError(this.count, "the input batch", this.state());
     const pass = forwardPass(prog, this.objective, key, this.count);
@@ -170,7 +238,9 @@ export class Trainer<B extends Buffer> {
       // One pass: the new slots go to the spare set, params are updated in place (their old
       // values kept in the gradient buffer), and a value that would not be finite stops it with
       // params put back and the slots untouched: the state before the step, without a copy.
-      if (!t.applyFused(be, prog.grads, this.slotViews, prog.params, this.count, this.backupViews)) {
+      // Tensor by tensor (`pieces`): a thread pool then cuts each tensor by its rows, as the GEMMs
+      // cut them, so each thread updates the rows its products read (src/optim/transform.ts).
+      if (!t.applyFused(be, prog.grads, this.slotViews, prog.params, this.count, this.backupViews, this.pieces)) {
         // The gradient buffer now holds old parameters where the update got to: those were
         // finite, and so were the gradients there, so this still tells a bad gradient apart.
         const what = be.allFinite(prog.grads) ? "the updated parameters or optimizer state" : "a gradient";
@@ -199,6 +269,7 @@ export class Trainer<B extends Buffer> {
   /** Frees the program, parameters, gradients and optimizer slots; a second call does nothing. */
   dispose(): void {
     if (this.disposed) return;
+    this.settle();
     this.disposed = true;
     this.program.dispose();
     this.be.free(this.params);
@@ -208,4 +279,51 @@ export class Trainer<B extends Buffer> {
   }
 
   [Symbol.dispose](): void { this.dispose(); }
+}
+
+interface Shaped { readonly shape: readonly number[]; readonly stride: readonly number[] }
+
+/** A state read out lazily: `trainer` holds its values until fill() copies them out (then null). */
+interface Lent {
+  trainer: Trainer<Buffer> | null;
+  readonly arrays: readonly Float32Array[];
+}
+/** What a lazily read-out record keeps alive until it is read. */
+interface Pin { owner: object | null }
+
+/** The key of the Lent behind a record stateInto() returned (non-enumerable: for holds() only). */
+const LENT = Symbol("lent");
+const lentOf = (s: TrainState): Lent | undefined => (s as { [LENT]?: Lent })[LENT];
+
+/** An own enumerable `data` getter (so that spreading or serialising a tensor reads it). */
+function lentTensor(lent: Lent, pin: Pin, data: Float32Array, { shape, stride }: Shaped): Tensor {
+  return Object.freeze({ get data() { fill(lent, pin); return data; }, shape, stride, offset: 0 });
+}
+
+function fill(lent: Lent, pin?: Pin): void {
+  lent.trainer?.copyOut(lent.arrays);
+  lent.trainer = null;
+  if (pin) pin.owner = null;
+}
+
+/**
+ * The arrays of `s` a read-out may overwrite, per layout entry and then the slots: null where one
+ * is not a Float32Array of the length needed or shares memory with one kept before it (a state
+ * built from views of one buffer can), so that writing one never changes another.
+ */
+function reusable(s: TrainState, entries: ParamLayout["entries"], slotCount: number): (Float32Array | null)[] {
+  const arrays = entries.map((e) => fits(s.params[e.name]?.data, e.size));
+  arrays.push(fits(s.opt.slots, slotCount));
+  for (let i = 1; i < arrays.length; i++) {
+    for (let j = 0; j < i && arrays[i]; j++) if (arrays[j] && overlaps(arrays[i]!, arrays[j]!)) arrays[i] = null;
+  }
+  return arrays;
+}
+
+function fits(a: unknown, length: number): Float32Array | null {
+  return a instanceof Float32Array && a.length === length ? a : null;
+}
+
+function overlaps(a: Float32Array, b: Float32Array): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
