@@ -4,6 +4,28 @@
 // of the process's own memory, every thread included; Linux). Not getrusage's maxRSS: Linux
 // carries that over from the forking parent across exec, so a child of a large benchmark
 // process would report the parent's pages. Elsewhere there is no figure.
+//
+// Beside the run it measures, the same way, what the figure is made of: `node -e ""` (Node's
+// own baseline), a process that only loads the data set, and the run with --threads 1 (the
+// difference to every core is the workers). `node dist/bench/cli-rss.js [train args]` prints
+// them; cliTrainRss() returns them (bench/run.ts reports the extra fields).
+//
+// Where the peak goes, 2 threads (MB = 10^6 bytes; Node 20 on 2 cores; VmRSS and
+// /proc/self/smaps sampled at points of a run, within ~3 MB from run to run):
+//   Node baseline (`node -e ""`: the node binary's pages, V8, libuv)                  43
+//   modules of the train command; ~10 of it is Node importing fp-ts/lib's CommonJS
+//     files from ES modules (the same files cost ~1 MB through require)             +20 = 63
+//   data: uint8 pixels (47.0 + 7.8 MB) and labels, views of the inflated files       +55 = 118
+//   one worker (its V8 isolate and Node environment)                                 +10 = 128
+//   model state as JS arrays (parameters, Adam's moments) and model.init's
+//     transient arrays, left in the malloc heap                                      +14 = 142
+//   WebAssembly memory at the first batch (the trainer: parameters, gradients, two
+//     sets of Adam moments, a batch's activations, GEMM packing; ~23 MiB touched)   +27 = 169
+//   during the epoch (test evaluation, JS heap)                                       +5 = 174
+//   fit's returned state as JS arrays and the saved model file                        +8 = 182
+//   pictures (rasters, PNG buffers: garbage the collector has no reason to take)     +6 = 188
+// 1 thread: the same without the worker (~178). Node, the data and the trainer's memory alone
+// are ~125 MB, so 120 MB needs the data or the trainer's state held in less memory.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,33 +39,81 @@ export interface CliRss {
   seconds: number;
   /** Why there is no figure. */
   skipped?: string;
+  /** Peak RSS of `node -e ""` (Node's own), MB. */
+  baselineMB?: number | null;
+  /** Peak RSS of a process that only loads the data set of --data, MB. */
+  dataLoadMB?: number | null;
+  /** The same run with --threads 1 (absent when the arguments set --threads). */
+  oneThread?: { peakMB: number | null; seconds: number };
 }
 
-export function cliTrainRss(args: readonly string[] = ["--data", "fashion-mnist", "--epochs", "1"]): CliRss {
-  const dir = mkdtempSync(join(tmpdir(), "latent-rss-"));
-  const command = `latent train ${args.join(" ")}`;
-  try {
-    const probe = join(dir, "max-rss.mjs");
-    writeFileSync(probe, `import { readFileSync } from "node:fs";
+const PROBE = `import { readFileSync } from "node:fs";
 process.on("exit", () => {
   let hwm = "";
   try { hwm = /VmHWM:\\s+(\\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? ""; } catch {}
   process.stderr.write("\\nVmHWM " + hwm + "\\n");
 });
-`);
-    const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-    const t = performance.now();
-    const r = spawnSync(process.execPath, ["--import", pathToFileURL(probe).href, cli, "train", ...args, "--out", join(dir, "run")], { encoding: "utf8" });
-    const seconds = (performance.now() - t) / 1000;
-    const kb = /VmHWM (\d+)/.exec(r.stderr ?? "")?.[1];
-    if (r.status !== 0 || !kb) return { command, peakMB: null, seconds, skipped: (r.stderr || r.stdout || String(r.error)).trim().split("\n")[0]! };
-    return { command, peakMB: (Number(kb) * 1024) / 1e6, seconds };
+`;
+
+interface Peak { peakMB: number | null; seconds: number; skipped?: string }
+
+/** Runs node with `args` under the VmHWM probe of `dir`. */
+function peakOf(dir: string, args: readonly string[]): Peak {
+  const probe = join(dir, "max-rss.mjs");
+  writeFileSync(probe, PROBE);
+  const t = performance.now();
+  const r = spawnSync(process.execPath, ["--import", pathToFileURL(probe).href, ...args], { encoding: "utf8" });
+  const seconds = (performance.now() - t) / 1000;
+  const kb = /VmHWM (\d+)/.exec(r.stderr ?? "")?.[1];
+  if (r.status !== 0 || !kb) return { peakMB: null, seconds, skipped: (r.stderr || r.stdout || String(r.error)).trim().split("\n")[0]! };
+  return { peakMB: (Number(kb) * 1024) / 1e6, seconds };
+}
+
+/** The spec --data names in `args` (the CLI's default "mnist"; "sat6" is skipped: it needs --sat6). */
+function dataOf(args: readonly string[]): string | null {
+  const i = args.findIndex((a) => a === "--data" || a.startsWith("--data="));
+  const data = i < 0 ? "mnist" : args[i]!.includes("=") ? args[i]!.slice("--data=".length) : args[i + 1] ?? null;
+  return data === "sat6" ? null : data;
+}
+
+/**
+ * The peak RSS of `latent train ARGS` and, with `breakdown` (default), of Node alone, of
+ * loading the data alone and of the run on one thread.
+ */
+export function cliTrainRss(args: readonly string[] = ["--data", "fashion-mnist", "--epochs", "1"], o: { breakdown?: boolean } = {}): CliRss {
+  const dir = mkdtempSync(join(tmpdir(), "latent-rss-"));
+  const command = `latent train ${args.join(" ")}`;
+  const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+  try {
+    const run = peakOf(dir, [cli, "train", ...args, "--out", join(dir, "run")]);
+    const result: CliRss = run.skipped === undefined ? { command, peakMB: run.peakMB, seconds: run.seconds }
+      : { command, peakMB: null, seconds: run.seconds, skipped: run.skipped };
+    if (o.breakdown === false || result.peakMB === null) return result;
+    result.baselineMB = peakOf(dir, ["-e", ""]).peakMB;
+    const data = dataOf(args);
+    if (data !== null) {
+      const load = pathToFileURL(fileURLToPath(new URL("../src/data/node/load.js", import.meta.url))).href;
+      result.dataLoadMB = peakOf(dir, ["--input-type=module", "-e",
+        `const { loadDataset } = await import(${JSON.stringify(load)}); const r = await loadDataset(${JSON.stringify(data)})(); if (r._tag === "Left") throw r.left;`]).peakMB;
+    }
+    if (!args.some((a) => a === "--threads" || a.startsWith("--threads="))) {
+      const one = peakOf(dir, [cli, "train", ...args, "--threads", "1", "--out", join(dir, "run1")]);
+      result.oneThread = { peakMB: one.peakMB, seconds: one.seconds };
+    }
+    return result;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+const mb = (v: number | null | undefined) => (v === null || v === undefined ? "-" : v.toFixed(0));
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = cliTrainRss(process.argv.slice(2).length ? process.argv.slice(2) : undefined);
-  console.log(r.peakMB === null ? `${r.command}: no figure (${r.skipped})` : `${r.command}: peak RSS ${r.peakMB.toFixed(0)} MB (${r.seconds.toFixed(1)} s)`);
+  if (r.peakMB === null) console.log(`${r.command}: no figure (${r.skipped})`);
+  else {
+    console.log(`${r.command}: peak RSS ${r.peakMB.toFixed(0)} MB (${r.seconds.toFixed(1)} s)`);
+    console.log(`  node -e "": ${mb(r.baselineMB)} MB; loading the data alone: ${mb(r.dataLoadMB)} MB`
+      + (r.oneThread ? `; 1 thread: ${mb(r.oneThread.peakMB)} MB; every core: ${mb(r.peakMB)} MB` : ""));
+  }
 }
