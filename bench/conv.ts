@@ -10,7 +10,7 @@
 // that the one pass shares).
 // Run: npx tsc -p tsconfig.build.json && node dist/bench/conv.js [simd|scalar] [--wasm FILE]
 // (--wasm: measure another build of the module, e.g. a baseline, the same way.)
-// bench/run.ts measures the same passes through convPasses() (forward, backward-input,
+// bench/sections/conv.ts measures the same passes through convPasses() (forward, backward-input,
 // backward-filter and, for ConvTranspose2d, backward (both)) on 1 and several threads.
 import { readFileSync } from "node:fs";
 import * as E from "fp-ts/lib/Either.js";

@@ -5,7 +5,7 @@
 // GEMM shape / im2col / col2im call in one step (timed from JS, so a few us of overhead each).
 // Comparable with ../shared/peers/torch_convvae.py (PyTorch CPU, one thread: ~1,400 samples/s).
 //   npx tsc -p tsconfig.build.json && node dist/bench/convvae.js [simd|scalar] [--profile] [--wasm FILE]
-// bench/run.ts measures the same through convVaeBench() on 1 and several threads.
+// bench/sections/conv.ts (npm run bench) measures the same through convVaeBench() on 1 and several threads.
 import { readFileSync } from "node:fs";
 import * as E from "fp-ts/lib/Either.js";
 import { instantiateSync, type Isa } from "../src/kernels/module.js";

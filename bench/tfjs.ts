@@ -1,7 +1,7 @@
 // The benchmark peer: TensorFlow.js on its `wasm` backend (XNNPACK, with SIMD where the runtime
 // has it), one thread, measured in the same process and on the same work as latent:
 //
-// - GEMM: tf.matMul(a, b, transposeA, transposeB) on the shapes of run.ts's GEMM table, forced
+// - GEMM: tf.matMul(a, b, transposeA, transposeB) on the shapes of bench/sections/gemm.ts's table, forced
 //   to completion with dataSync() (which also copies C out: M N floats, small beside 2 M N K
 //   flops), warmed up, a median of several timed runs.
 // - Training: the same MLP VAE as latent's bench (784-400-20, ReLU hidden layers, Bernoulli
