@@ -23,14 +23,8 @@ export interface Transform {
    *   is only read and g is overwritten. When some new parameter or state value would not be
    *   finite it returns false, leaving params and `state` as they were (g and `next` then
    *   hold garbage), so the caller still has the last finite state without having copied it.
-   * - `pieces`: sizes of consecutive parts of the vectors (the parameter tensors), summing to
-   *   their length; the guarded form then runs part by part, with the same result. A thread pool
-   *   cuts each call by its elements, so each thread updates the rows of each tensor that it
-   *   reads in the GEMMs (cut the same way), not half of the vector, and the next step's
-   *   products find their rows in their own core's cache.
    */
-  applyFused?<B extends Buffer>(be: Backend<B>, g: B, state: readonly B[], params: B, count: number, next?: readonly B[],
-    pieces?: readonly number[]): boolean;
+  applyFused?<B extends Buffer>(be: Backend<B>, g: B, state: readonly B[], params: B, count: number, next?: readonly B[]): boolean;
   /** What a fused chain needs to know about this transformation (set by the elementary ones). */
   readonly fusable?: Fusable;
 }
@@ -76,7 +70,7 @@ export function chain(...transforms: Transform[]): Transform {
     const { b1, b2, eps } = adam, wd = decay.weightDecay, rate = last.rate;
     return {
       ...t,
-      applyFused(be, g, [m, v], params, count, next, pieces) {
+      applyFused(be, g, [m, v], params, count, next) {
         const lr = rate(count);
         if (!Number.isFinite(lr)) throw new OptimError(`the learning-rate schedule gave ${lr} at step ${count}`);
         const bc1 = 1 - Math.pow(b1, count + 1), bc2 = 1 - Math.pow(b2, count + 1);
@@ -84,21 +78,11 @@ export function chain(...transforms: Transform[]): Transform {
           be.adamApply(b1, b2, eps, bc1, bc2, lr, wd, g, m!, v!, params);
           return true;
         }
-        const n = params.length;
-        const parts = pieces && pieces.length > 1 && pieces.every((k) => Number.isInteger(k) && k >= 0)
-          && pieces.reduce((a, k) => a + k, 0) === n ? pieces : [n];
-        let at = 0;
-        for (const len of parts) {
-          const part = (b: typeof g) => (len === n ? b : be.view(b, at, len));
-          const done = len === 0 ? 0 : be.adamStep(b1, b2, eps, bc1, bc2, lr, wd, part(g), part(m!), part(v!), part(params), part(next[0]!), part(next[1]!));
-          if (done < len) {
-            // params[0, at + done) were updated and their old values saved in g: put them back.
-            if (at + done > 0) be.copy(be.view(g, 0, at + done), be.view(params, 0, at + done));
-            return false;
-          }
-          at += len;
-        }
-        return true;
+        const done = be.adamStep(b1, b2, eps, bc1, bc2, lr, wd, g, m!, v!, params, next[0]!, next[1]!);
+        if (done === params.length) return true;
+        // params[0, done) were updated and their old values saved in g[0, done): put them back.
+        if (done > 0) be.copy(be.view(g, 0, done), be.view(params, 0, done));
+        return false;
       },
     };
   }
