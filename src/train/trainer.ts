@@ -87,8 +87,6 @@ export class Trainer<B extends Buffer> {
   private lent: Lent | null = null;
 
   readonly objective: Objective;
-  /** The parameter tensors' sizes, in the flat vector's order. */
-  private readonly pieces: readonly number[];
   private disposed = false;
   /** The layout's shapes and strides, frozen, shared by the tensors stateInto() reads out. */
   private shapes: readonly Shaped[] | null = null;
@@ -107,7 +105,6 @@ export class Trainer<B extends Buffer> {
     this.backup = be.alloc((transform.slots + (transform.applyFused ? 0 : 1)) * n);
     this.backupViews = views(this.backup);
     this.exact = be.hostView?.(this.params) instanceof Float32Array;
-    this.pieces = model.layout.entries.map((e) => e.size);
   }
 
   private programOptions() {
@@ -238,9 +235,7 @@ export class Trainer<B extends Buffer> {
       // One pass: the new slots go to the spare set, params are updated in place (their old
       // values kept in the gradient buffer), and a value that would not be finite stops it with
       // params put back and the slots untouched: the state before the step, without a copy.
-      // Tensor by tensor (`pieces`): a thread pool then cuts each tensor by its rows, as the GEMMs
-      // cut them, so each thread updates the rows its products read (src/optim/transform.ts).
-      if (!t.applyFused(be, prog.grads, this.slotViews, prog.params, this.count, this.backupViews, this.pieces)) {
+      if (!t.applyFused(be, prog.grads, this.slotViews, prog.params, this.count, this.backupViews)) {
         // The gradient buffer now holds old parameters where the update got to: those were
         // finite, and so were the gradients there, so this still tells a bad gradient apart.
         const what = be.allFinite(prog.grads) ? "the updated parameters or optimizer state" : "a gradient";
