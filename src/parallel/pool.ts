@@ -53,10 +53,10 @@ export interface Call {
 export const MAX_CALLS = 64;
 
 /**
- * A round that has not finished after this long is taken for a dead worker (default of `stallMs`):
- * a worker that hangs in a call, or is terminated from outside while it runs one, never reports it
- * done, and this thread, blocked in the round, cannot hear of it before (a worker that ends on its
- * own may say so itself: node/spawn.ts).
+ * A round in which no call has finished for this long is taken for a dead worker (default of
+ * `stallMs`; see StallWatch): a worker that hangs in a call, or is terminated from outside while
+ * it runs one, never reports it done, and this thread, blocked in the round, cannot hear of it
+ * before (a worker that ends on its own may say so itself: node/spawn.ts).
  */
 export const STALL_MS = 120_000;
 
@@ -70,6 +70,7 @@ export class Pool {
   private terminated = false;
   /** Why the pool cannot run: a worker that failed or ended, a stalled round, or close(). */
   private lost: string | null = null;
+  private readonly watch: StallWatch;
 
   /** Calls one round may hold: max(threads, MAX_CALLS). */
   readonly slots: number;
@@ -86,6 +87,7 @@ export class Pool {
     this.i32 = new Int32Array(control);
     this.f64 = new Float64Array(control);
     this.countersAt = countersAt(this.slots);
+    this.watch = new StallWatch(stallMs);
     names.forEach((n, i) => this.index.set(n, i));
     // A worker that fails or ends between rounds (any time but during a round, when this thread
     // is blocked) is heard of here, and the next round refuses to run on the pool.
@@ -99,7 +101,7 @@ export class Pool {
   /**
    * Starts threads - 1 workers on `module` (a shared-memory kernel module) and `memory`, the
    * host's own instance being `host`. Resolves when every worker has instantiated the module.
-   * A round not done after `stallMs` throws WorkerError and closes the pool.
+   * A round in which no call finishes for `stallMs` throws WorkerError and closes the pool.
    */
   static async start(threads: number, module: WebAssembly.Module, memory: WebAssembly.Memory, host: KernelExports,
     spawn: Spawn, spinMs = 0.5, stallMs = STALL_MS): Promise<Pool> {
@@ -185,13 +187,13 @@ export class Pool {
     const { i32 } = this;
     let spins = 0;
     const start = performance.now();
+    this.watch.start();
     for (;;) {
       const done = Atomics.load(i32, DONE);
       if (done >= n) return;
       if (++spins % 256 !== 0) continue;
-      const waited = performance.now() - start;
-      if (waited > this.stallMs) this.fail(`kernel workers did not finish a round within ${this.stallMs / 1000} s (a worker ended or hangs)`);
-      if (waited > HOST_SPIN_MS && Pool.canWait !== false) {
+      if (this.watch.stalled(done)) this.fail(`kernel workers made no progress in a round for ${this.stallMs / 1000} s (a worker ended or hangs)`);
+      if (performance.now() - start > HOST_SPIN_MS && Pool.canWait !== false) {
         try {
           Atomics.wait(i32, DONE, done, 10);
           Pool.canWait = true;
@@ -244,4 +246,36 @@ export class Pool {
 function countersAt(slots: number): number {
   const afterError = SLOT0 + slots * SLOT + ERROR_CHARS;
   return Math.ceil(afterError / COUNTER) * COUNTER;
+}
+
+/** The most of one gap between two checks that counts as stall time (ms). */
+const MAX_GAP_MS = 1000;
+
+/**
+ * The stall check of a round: after start(), stalled(done) with the round's `done` count now and
+ * then says whether no call has finished for more than `stallMs`. Only time without progress
+ * counts, and at most MAX_GAP_MS of each gap between two checks, so a process that was stopped
+ * (SIGSTOP, Ctrl-Z, a paused VM) and resumes, possibly before its workers, finds no stall.
+ */
+export class StallWatch {
+  private last = 0;
+  private lastDone = -1;
+  private quiet = 0;
+  constructor(private readonly stallMs: number, private readonly now: () => number = () => performance.now()) {}
+
+  start(): void {
+    this.last = this.now();
+    this.lastDone = -1;
+    this.quiet = 0;
+  }
+
+  stalled(done: number): boolean {
+    const t = this.now();
+    if (done !== this.lastDone) {
+      this.lastDone = done;
+      this.quiet = 0;
+    } else this.quiet += Math.min(t - this.last, MAX_GAP_MS);
+    this.last = t;
+    return this.quiet > this.stallMs;
+  }
 }

@@ -39,8 +39,9 @@ export interface ThreadsOptions {
   /** How long an idle worker spins before it sleeps, in milliseconds (default 0.5). */
   readonly spinMs?: number;
   /**
-   * A round of calls not done after this many milliseconds is taken for a dead worker: the pool
-   * closes and the call throws WorkerError (default 120,000; keep it above the longest kernel call).
+   * A round in which no call finishes for this many milliseconds is taken for a dead worker: the
+   * pool closes and the call throws WorkerError (default 120,000; keep it above the longest kernel
+   * call). Time the process spends stopped (SIGSTOP, Ctrl-Z, a paused VM) counts at most 1 s.
    */
   readonly stallMs?: number;
   /** Sizes below which calls stay on this thread (see CutSizes). */
