@@ -5,19 +5,30 @@
  * exists (EEXIST): creation is atomic and a lock file is never seen half-written (see `create`
  * for file systems without hard links).
  *
- * A lock whose process is gone (same host, `kill(pid, 0)` says ESRCH) or whose text is not a
- * lock's is stale. Only the holder of the takeover guard `.latent.lock.takeover` (made the same
- * way) removes a stale lock, and only if the lock still holds the text that was found stale;
- * nobody else removes a dead run's lock, so between that check and the removal it cannot change.
- * Then every taker tries to make the lock again, and one wins. A guard left by a process killed
- * in the middle of a takeover is removed by the next taker that finds its process gone.
- * A lock of another host cannot be checked and counts as live. `release()` removes the lock if it
- * is still this holder's; a killed process leaves its lock, which the next run takes over.
+ * The host field names the machine as "hostname/boot=<boot id>/pidns=<PID namespace inode>" where
+ * Linux's /proc tells them, else the bare hostname (also what older versions wrote, still read). A
+ * lock of this hostname is stale when its boot or PID namespace (where both sides name one) differ
+ * from this process's (an earlier boot, a restarted container: its process is gone, whatever runs
+ * under that PID now); when it names this process's own PID but is older than this process (the
+ * PID reused); or when `kill(pid, 0)` says ESRCH. A lock whose text is not a lock's is stale once
+ * its file is UNREADABLE_STALE_MS old (younger, it may be one being written: see `create`).
+ * A link that reports EEXIST over a file holding this run's own text (an NFS client retrying a
+ * link whose reply was lost) made it: the lock or guard is held.
+ *
+ * Only the holder of the takeover guard `.latent.lock.takeover` (made the same way) removes a
+ * stale lock, and only if the lock still holds the text that was found stale; nobody else
+ * removes a dead run's lock, so between that check and the removal it cannot change. Then every
+ * taker tries to make the lock again, and one wins. A guard left by a process killed in the
+ * middle of a takeover is removed by the next taker that finds its process gone.
+ * A lock of another hostname cannot be checked and counts as live; the refusal names the file to
+ * delete if that run no longer exists. `release()` removes the lock if it is still this holder's;
+ * a killed process leaves its lock, which the next run takes over.
  *
  * Holding the lock, the command also removes the temporary files that an atomic write of a killed
  * run left in the folder (`sweepTemporaryFiles`): no other writer of the folder's run files is alive.
  */
-import { link, readFile, readdir, unlink, writeFile } from "node:fs/promises";
+import { readFileSync, readlinkSync } from "node:fs";
+import { link, readFile, readdir, stat, unlink, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -35,17 +46,46 @@ export interface RunLock {
 
 interface Holder { readonly pid: number; readonly host: string; readonly since: string }
 
+/** A lock whose text is not a lock's is taken over once its file is this old (ms). */
+const UNREADABLE_STALE_MS = 5_000;
+/** How long a taker waits for a younger unreadable lock to become readable before refusing (ms). */
+const UNREADABLE_WAIT_MS = 1_000;
+/** A lock naming this process's PID is stale if it is older than this process by more than this (ms): clock steps. */
+const START_SLACK_MS = 1_000;
+
 const code = (e: unknown): string | undefined => (e as { code?: string } | null)?.code;
-const host = (): string => hostname().replace(/\s+/g, "_") || "-";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** This process's host field: hostname, then the boot and the PID namespace where /proc names them. */
+let hostField: string | null = null;
+function host(): string {
+  if (hostField !== null) return hostField;
+  const attempt = (f: () => string | undefined): string | undefined => { try { return f(); } catch { return undefined; } };
+  const boot = attempt(() => readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
+  const pidns = attempt(() => /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1]);
+  let field = hostname().replace(/[\s/]+/g, "_") || "-";
+  if (boot && /^[\w-]+$/.test(boot)) field += `/boot=${boot}`;
+  if (pidns) field += `/pidns=${pidns}`;
+  return hostField = field;
+}
+
+/** The hostname and the other parts (boot, pidns) of a host field. */
+function parseHost(field: string): { name: string; parts: Map<string, string> } {
+  const [name, ...rest] = field.split("/");
+  return { name: name!, parts: new Map(rest.map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)])) };
+}
 
 function parseHolder(text: string): Holder | null {
   const m = /^(\d+) (\S+) (\S+) [0-9a-f]+\n$/.exec(text);
   return m ? { pid: Number(m[1]), host: m[2]!, since: m[3]! } : null;
 }
 
-/** Whether the holder may still be running: another host's cannot be checked, so it counts as live. */
+/** Whether the holder may still be running: another hostname's cannot be checked, so it counts as live. */
 function alive(h: Holder): boolean {
-  if (h.host !== host()) return true;
+  const theirs = parseHost(h.host), mine = parseHost(host());
+  if (theirs.name !== mine.name) return true;
+  for (const [k, v] of theirs.parts) if (mine.parts.has(k) && mine.parts.get(k) !== v) return false; // earlier boot, other PID namespace
+  if (h.pid === process.pid) return !(Date.parse(h.since) < Date.now() - process.uptime() * 1000 - START_SLACK_MS);
   try {
     process.kill(h.pid, 0);
     return true;
@@ -86,22 +126,35 @@ async function lock(dir: string): Promise<RunLock> {
   // The random tail tells apart two locks of one process made in the same millisecond.
   const mine = `${process.pid} ${host()} ${new Date().toISOString()} ${randomBytes(4).toString("hex")}\n`;
   const temp = join(dir, tempNameFor(LOCK_NAME));
+  const held: RunLock = { path, release: () => releaseIfMine(path, mine) };
   await writeFile(temp, mine, { flag: "wx" });
   try {
-    for (let attempt = 0; attempt < 200; attempt++) {
+    const clear = `; if no such run exists, delete ${path}`;
+    let unreadableSince: number | null = null;
+    for (let attempt = 0; attempt < 400; attempt++) {
       try {
         await create(temp, path, mine);
-        return { path, release: () => releaseIfMine(path, mine) };
+        return held;
       } catch (e) {
         if (code(e) !== "EEXIST") throw e;
       }
       const text = await readText(path);
       if (text === null) continue; // released meanwhile
+      if (text === mine) return held; // made by this call: a link retried over NFS reports EEXIST
       const holder = parseHolder(text);
       if (holder && alive(holder)) {
-        throw new UsageError(`--out ${dir} is in use by another latent train (pid ${holder.pid}${holder.host === host() ? "" : ` on ${holder.host}`}, since ${holder.since}); wait for it to end or choose another folder`);
+        const on = parseHost(holder.host).name === parseHost(host()).name ? "" : ` on ${parseHost(holder.host).name}`;
+        throw new UsageError(`--out ${dir} is in use by another latent train (pid ${holder.pid}${on}, since ${holder.since}); wait for it to end or choose another folder${clear}`);
       }
-      if (!(await takeOver(path, text, temp, mine))) await new Promise((r) => setTimeout(r, 5)); // another run is taking over
+      if (!holder && !(await olderThan(path, UNREADABLE_STALE_MS))) {
+        unreadableSince ??= Date.now();
+        if (Date.now() - unreadableSince > UNREADABLE_WAIT_MS) {
+          throw new UsageError(`--out ${dir}: its lock ${path} cannot be read (another latent train may be taking it); wait for it to end or choose another folder${clear}`);
+        }
+        await sleep(50);
+        continue;
+      }
+      if (!(await takeOver(path, text, temp, mine))) await sleep(5); // another run is taking over
     }
     throw new UsageError(`--out ${dir}: could not take the lock ${path}, other runs keep taking it`);
   } finally {
@@ -134,16 +187,37 @@ async function takeOver(path: string, stale: string, temp: string, mine: string)
   } catch (e) {
     if (code(e) !== "EEXIST") throw e;
     const text = await readText(guard);
-    const holder = text === null ? null : parseHolder(text);
-    if (holder && !alive(holder)) await unlink(guard).catch(() => undefined); // killed while taking over
-    return false;
+    if (text !== mine) {
+      const holder = text === null ? null : parseHolder(text);
+      // Killed while taking over (an unreadable guard: while writing it, where there are no hard links).
+      if (holder ? !alive(holder) : text !== null && (await olderThan(guard, UNREADABLE_STALE_MS))) await unlink(guard).catch(() => undefined);
+      return false;
+    }
   }
   try {
-    if ((await readText(path)) === stale) await unlink(path).catch((e: unknown) => { if (code(e) !== "ENOENT") throw e; });
+    if ((await readText(path)) === stale) await unlinkIfThere(path);
   } finally {
-    await unlink(guard);
+    await unlinkIfThere(guard);
   }
   return true;
+}
+
+async function unlinkIfThere(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (e) {
+    if (code(e) !== "ENOENT") throw e;
+  }
+}
+
+/** Whether the file was last written more than `ms` ago (false when it is gone). */
+async function olderThan(path: string, ms: number): Promise<boolean> {
+  try {
+    return Date.now() - (await stat(path)).mtimeMs > ms;
+  } catch (e) {
+    if (code(e) === "ENOENT") return false;
+    throw e;
+  }
 }
 
 async function releaseIfMine(path: string, mine: string): Promise<void> {

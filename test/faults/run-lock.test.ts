@@ -1,10 +1,10 @@
 // One `latent train` per run folder (src/cli/run-lock.ts): a second run on the same --out, in
 // another process or in this one, refuses with one line and exit 2 while the first completes; the
 // lock of a killed run does not block the next; a lock of another host or a live process is
-// respected, one that is not a lock is taken over; the sweep removes only temporary files of run
+// respected, one that is not a lock is taken over once a few seconds old; the sweep removes only temporary files of run
 // files and dead runs' lock files.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -55,7 +55,7 @@ describe("two runs on one folder", () => {
     const refused = await second.done;
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim().split("\n")).toEqual([
-      expect.stringMatching(new RegExp(`^latent: --out ${out} is in use by another latent train \\(pid ${first.pid}, since .*\\); wait for it to end or choose another folder$`)),
+      expect.stringMatching(new RegExp(`^latent: --out ${out} is in use by another latent train \\(pid ${first.pid}, since .*\\); wait for it to end or choose another folder; if no such run exists, delete ${join(out, LOCK_NAME)}$`)),
     ]);
     const ended = await first.done;
     expect([ended.code, ended.stderr]).toEqual([0, ""]);
@@ -120,6 +120,8 @@ describe("lockRunFolder", () => {
   it("takes over a lock whose text is not a lock's, and release leaves another holder's lock alone", async () => {
     const d = folder("garbage");
     writeFileSync(join(d, LOCK_NAME), "");
+    const old = new Date(Date.now() - 10_000); // younger, it may be a lock being written: see run-lock-reuse.test.ts
+    utimesSync(join(d, LOCK_NAME), old, old);
     const lock = await lockRunFolder(d);
     expect(readFileSync(join(d, LOCK_NAME), "utf8")).toMatch(new RegExp(`^${process.pid} `));
     writeFileSync(join(d, LOCK_NAME), "1 some-other-host 2026-01-01T00:00:00.000Z 0a1b\n"); // not ours any more
@@ -135,7 +137,7 @@ describe("lockRunFolder", () => {
     for (const name of [...gone, ...kept]) writeFileSync(join(d, name), "");
     const host = hostname().replace(/\s+/g, "_");
     for (const g of [gone[3]!, gone[4]!]) writeFileSync(join(d, g), `999999999 ${host} 2026-01-01T00:00:00.000Z 0a1b\n`); // no such process
-    writeFileSync(join(d, kept[1]!), `${process.pid} ${host} 2026-01-01T00:00:00.000Z 0a1b\n`); // this one, alive
+    writeFileSync(join(d, kept[1]!), `${process.pid} ${host} ${new Date().toISOString()} 0a1b\n`); // this one, alive
     expect((await sweepTemporaryFiles(d)).sort()).toEqual([...gone].sort());
     expect(readdirSync(d).sort()).toEqual([...kept].sort());
   });
