@@ -9,8 +9,9 @@
 import { build, transform } from "esbuild";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const root = new URL("..", import.meta.url).pathname;
+const root = fileURLToPath(new URL("..", import.meta.url));
 const at = process.argv.indexOf("--out");
 const dist = at >= 0 && process.argv[at + 1] ? resolve(process.argv[at + 1]) : join(root, "dist");
 

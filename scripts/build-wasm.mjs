@@ -8,8 +8,9 @@
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const root = new URL("..", import.meta.url).pathname;
+const root = fileURLToPath(new URL("..", import.meta.url));
 const targets = ["relaxed", "simd", "scalar", "simd-shared", "relaxed-shared"];
 /** "simd-shared" -> "simdShared". */
 const camel = (t) => t.replace(/-(\w)/g, (_, c) => c.toUpperCase());

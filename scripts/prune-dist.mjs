@@ -3,8 +3,9 @@
 // dist/wasm and dist/browser are written by their own build steps and are left alone.
 import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const root = new URL("..", import.meta.url).pathname;
+const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = join(root, "dist");
 const emitted = /(\.d\.ts|\.js\.map|\.js)$/;
 
