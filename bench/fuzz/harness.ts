@@ -1,10 +1,13 @@
 /**
  * The fuzz harness's parent: builds each case from (format, seed, index) and writes its files
- * into a fresh temporary folder, has a child process (./child.ts) load it under a time limit,
- * and counts the case as failed when the child answers "failure", dies, passes the time limit
- * or its peak RSS passes the memory bound; the child is then restarted (which also starts its
- * peak RSS afresh). Failed cases are written as JSON (format, seed, index, what was done) into
- * `saveTo`: rebuilt by buildCase, each becomes a regression case.
+ * into a fresh temporary folder, has a child process (./child.ts, protocol in ./serve.ts) load it
+ * under a time limit, and counts the case as failed when the child answers "failure", dies,
+ * passes the time limit or its peak RSS passes the memory bound; the child is then restarted
+ * (which also starts its peak RSS afresh). A death before the child said it started a case
+ * (between cases, or with the request in flight), and a failure the child reports late, count
+ * against the case it answered before, and the case it had not started runs again on a new
+ * child. Failed cases are written as JSON (format, seed, index, what was done) into `saveTo`:
+ * rebuilt by buildCase, each becomes a regression case.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -12,7 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { foldIn, key } from "../../src/random/index.js";
 import { BOMBS } from "./bombs.js";
-import type { CaseReply, CaseRequest, LoadRequest } from "./child.js";
+import type { CaseReply, CaseRequest, ChildMessage, LoadRequest } from "./serve.js";
 import { FORMATS, mutateCase, seedOf, type FormatName, type Outcome } from "./formats.js";
 import { Draw } from "./mutate.js";
 import type { Files } from "./seeds.js";
@@ -72,26 +75,63 @@ export function writeCase(files: Files): string {
   return dir;
 }
 
+/** Why a request got no answer: `before` when the child ended before it started the case. */
+interface NoAnswer { readonly reason: string; readonly before: boolean }
+
 class Child {
-  private proc: ChildProcess;
+  private readonly proc: ChildProcess;
   private stderr = "";
+  private seq = 0;
+  private pending: { readonly seq: number; started: boolean; readonly settle: (v: CaseReply | NoAnswer) => void } | null = null;
+  private killed = false;
+  /** The request answered or given up last: a death outside a request is its doing. */
+  lastSeq = 0;
+  /** Failures of answered cases (by request), seen after their answer (a late report, the child's end); taken by takeLate. */
+  private late: { readonly seq: number; readonly reason: string }[] = [];
   constructor(path: string) {
     this.proc = fork(path, [], { stdio: ["ignore", "ignore", "pipe", "ipc"], serialization: "advanced" });
     this.proc.stderr!.on("data", (d: Buffer) => { this.stderr = (this.stderr + d.toString()).slice(-2000); });
+    this.proc.on("message", (m: ChildMessage) => {
+      const p = this.pending;
+      if ("started" in m) { if (p && m.started === p.seq) p.started = true; }
+      else if ("late" in m) this.late.push({ seq: m.late, reason: m.failure });
+      else if (p && m.seq === p.seq) p.settle(m);
+    });
+    this.proc.on("exit", () => this.ended(this.exitReason()));
+    // Sending on a channel that closed meanwhile (ERR_IPC_CHANNEL_CLOSED, EPIPE): the exit, or the time limit, follows.
+    this.proc.on("error", () => undefined);
   }
-  /** The reply, or why there is none (the child then is dead or killed). */
-  run(r: LoadRequest, timeoutMs: number): Promise<CaseReply | string> {
+  private exitReason(): string {
+    return `crash: the child exited (code ${this.proc.exitCode}, signal ${this.proc.signalCode}): ${this.stderr.trim().split("\n").slice(-3).join(" | ")}`;
+  }
+  private ended(reason: string): void {
+    if (this.killed) return;
+    const p = this.pending;
+    if (p) p.settle({ reason, before: !p.started });
+    else this.late.push({ seq: this.lastSeq, reason });
+  }
+  private get exited(): boolean { return this.proc.exitCode !== null || this.proc.signalCode !== null; }
+  /** The failures of answered cases seen since the last call. */
+  takeLate(): { readonly seq: number; readonly reason: string }[] { const l = this.late; this.late = []; return l; }
+  /**
+   * The reply, or why there is none (the child then is dead or killed). A child that has ended,
+   * or whose channel has closed (its exit then comes soon), is not sent the request.
+   */
+  run(r: Omit<LoadRequest, "seq">, timeoutMs: number): Promise<CaseReply | NoAnswer> {
+    const seq = ++this.seq;
+    if (this.killed || this.exited) { this.lastSeq = seq; return Promise.resolve({ reason: this.exitReason(), before: true }); }
+    const open = this.proc.connected;
     return new Promise((resolve) => {
-      const done = (v: CaseReply | string) => { clearTimeout(timer); this.proc.off("message", onMessage); this.proc.off("exit", onExit); resolve(v); };
-      const onMessage = (m: CaseReply) => done(m);
-      const onExit = (code: number | null, signal: string | null) => done(`crash: the child exited (code ${code}, signal ${signal}): ${this.stderr.trim().split("\n").slice(-3).join(" | ")}`);
-      const timer = setTimeout(() => { this.kill(); done(`hang: no answer within ${timeoutMs} ms`); }, timeoutMs);
-      this.proc.on("message", onMessage);
-      this.proc.on("exit", onExit);
-      this.proc.send(r);
+      const timer = setTimeout(() => {
+        this.kill();
+        settle(open ? { reason: `hang: no answer within ${timeoutMs} ms`, before: false } : { reason: "crash: the child closed its channel", before: true });
+      }, open ? timeoutMs : Math.min(timeoutMs, 1000));
+      const settle = (v: CaseReply | NoAnswer) => { clearTimeout(timer); this.pending = null; this.lastSeq = seq; resolve(v); };
+      this.pending = { seq, started: false, settle };
+      if (open) this.proc.send({ ...r, seq });
     });
   }
-  kill(): void { this.proc.kill("SIGKILL"); }
+  kill(): void { this.killed = true; this.proc.kill("SIGKILL"); }
 }
 
 export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
@@ -115,26 +155,53 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     }
   };
   const seed = seedOf(o.format);
+  /** The cases this child answered last, by request: failures seen after an answer belong to its case. */
+  const answered = new Map<number, { r: CaseRequest; what: string }>();
+  const failLate = (seq: number, reason: string) => {
+    const c = answered.get(seq);
+    if (c && !failures.some((f) => f.request === c.r)) fail(c.r, c.what, reason);
+  };
+  const restart = () => { child.kill(); child = new Child(o.childPath); answered.clear(); };
+  /** Charges the failures reported or seen after an answer to its case. */
+  const settleLate = (): void => { for (const l of child.takeLate()) failLate(l.seq, l.reason); };
   try {
     for (const r of requests) {
       const built = buildCase(r, seed), what = built.what;
       const dir = writeCase(built.files);
       const bomb: { name: string; outcome?: Outcome } | undefined = r.bomb === undefined ? undefined : { name: BOMBS[o.format][r.bomb]!.name };
       if (bomb) bombs.push(bomb);
-      const reply = await child.run({ format: o.format, dir }, timeoutMs).finally(() => rmSync(dir, { recursive: true, force: true }));
-      if (typeof reply === "string") {
-        fail(r, what, reply);
-        child = new Child(o.childPath);
+      let reply: CaseReply | NoAnswer;
+      try {
+        await new Promise((resolve) => setImmediate(resolve)); // hear of a child that ended since its last answer
+        settleLate();
+        reply = await child.run({ format: o.format, dir }, timeoutMs);
+        // Ended before it started this case: the previous case's doing; this one runs again on a new child.
+        if (!("status" in reply) && reply.before && answered.has(child.lastSeq - 1)) {
+          settleLate();
+          failLate(child.lastSeq - 1, reply.reason);
+          restart();
+          reply = await child.run({ format: o.format, dir }, timeoutMs);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      if (!("status" in reply)) {
+        settleLate();
+        fail(r, what, reply.reason);
+        restart();
         continue;
       }
+      // A late report comes before the next answer, maybe in the same read: settle with both known.
+      answered.set(reply.seq, { r, what });
+      settleLate();
+      answered.delete(reply.seq - 1);
       if (bomb && reply.status !== "failure") bomb.outcome = reply.outcome!;
       if (reply.maxRss > maxRss) { maxRss = reply.maxRss; maxRssWhat = what; }
       if (reply.ms > slowest.ms) slowest = { ms: reply.ms, what };
       if (reply.status === "failure") fail(r, what, reply.failure!);
       else if (reply.maxRss > maxRssBytes) {
         fail(r, what, `memory: peak RSS ${(reply.maxRss / 2 ** 20).toFixed(0)} MiB, above the bound of ${(maxRssBytes / 2 ** 20).toFixed(0)} MiB`);
-        child.kill();
-        child = new Child(o.childPath);
+        restart();
       } else if (reply.status === "valid") valid++;
       else {
         refused++;
@@ -142,6 +209,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
         if (l) limits[l] = (limits[l] ?? 0) + 1;
       }
     }
+    await new Promise((resolve) => setTimeout(resolve, 20)); // a failure just after the last answer
+    settleLate();
   } finally {
     child.kill();
   }
