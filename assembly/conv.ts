@@ -22,6 +22,8 @@
 // positions touch distinct pixels, so every x element receives its terms in row order in both
 // builds: the two builds give identical results.
 
+import { storeTransposed4 } from "./transpose";
+
 /** x[b, iy, ix, 0] as a byte address, or 0 (never a valid image address here) outside the image. */
 // @ts-ignore: decorator
 @inline function pixel(x: usize, b: i32, h: i32, w: i32, c: i32, iy: i32, ix: i32): usize {
@@ -102,12 +104,7 @@ export function im2col_f32(batch: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32,
               const r2 = s2 ? v128.load(s2 + o) : zero;
               const r3 = s3 ? v128.load(s3 + o) : zero;
               // r_i holds channels ci..ci+3 at position p + i; store channel j's 4 positions.
-              const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-              const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-              v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-              v128.store(d + colStride, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
-              v128.store(d + 2 * colStride, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
-              v128.store(d + 3 * colStride, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+              storeTransposed4(r0, r1, r2, r3, d, colStride);
             }
             for (; ci < c; ci++, d += colStride) {
               const o = <usize>ci << 2;

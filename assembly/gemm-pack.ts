@@ -2,6 +2,7 @@
 // panels, both k-major and zero-padded, so that the tile kernels (assembly/gemm-tiles.ts) read
 // each operand through one pointer with constant offsets.
 import { MR, NR } from "./gemm-tiles";
+import { storeTransposed4 } from "./transpose";
 
 /**
  * Packs op(B)[pc : pc + kc, jc : jc + nc] into ceil(nc / 8) panels of kc x 8 floats,
@@ -76,13 +77,7 @@ export function packB(transB: i32, kc: i32, nc: i32, b: usize, ldb: i32, pc: i32
  */
 // @ts-ignore: decorator
 @inline function transpose4(s: usize, stride: usize, d: usize, ds: usize): void {
-  const r0 = v128.load(s), r1 = v128.load(s + stride), r2 = v128.load(s + 2 * stride), r3 = v128.load(s + 3 * stride);
-  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-  v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(d + ds, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
-  v128.store(d + 2 * ds, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
-  v128.store(d + 3 * ds, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+  storeTransposed4(v128.load(s), v128.load(s + stride), v128.load(s + 2 * stride), v128.load(s + 3 * stride), d, ds);
 }
 
 /**
