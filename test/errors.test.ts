@@ -254,6 +254,10 @@ describe("garbage at every edge is a Left of the edge's class, never a throw", (
   it("PNG files read back (src/viz/node/png.ts)", () => {
     expect(leftMessage("decodePng", () => decodePng(garbage, "g.png"), DataError)).toMatch(/^g\.png at byte 0: not a PNG file/);
     expect(leftMessage("readPng", () => readPng(join(dir, "none.png")), DataError)).toMatch(/none\.png: cannot read: .*ENOENT/);
+    writeFileSync(join(dir, "big.png"), new Uint8Array(2000));
+    expect(leftMessage("readPng", () => readPng(join(dir, "big.png"), 1999), DataError))
+      .toMatch(/big\.png: file is 2000 bytes, more than the limit of 1999 bytes \(MAX_PNG_FILE_BYTES\)/);
+    expect(leftMessage("readPng", () => readPng(join(dir, "big.png"), 2000), DataError)).toMatch(/big\.png at byte 0: not a PNG file/);
   });
 
   it("kernels: choosing and instantiating the module", async () => {

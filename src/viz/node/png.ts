@@ -9,10 +9,11 @@
  * class of every PNG-reading edge (as readPngHeader and the PNG folder loader), and check the
  * header and the image data against the image limits first, as the PNG folder loader does.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import * as E from "fp-ts/lib/Either.js";
 import { PNG } from "pngjs";
 import { DataError } from "../../data/errors.js";
+import { MAX_PNG_FILE_BYTES } from "../../data/limits.js";
 import { checkImageData } from "../../data/node/png-folder.js";
 import { readPngHeader } from "../../data/png-header.js";
 import { writeFileAtomic } from "../../io/node/atomic-write.js";
@@ -57,10 +58,18 @@ export function decodePng(bytes: Uint8Array, where = "PNG data"): E.Either<DataE
   return E.right(fromRgba(png.width, png.height, new Uint8ClampedArray(png.data)));
 }
 
-/** The raster of the PNG file at `path`; Left: a DataError naming the path. */
-export function readPng(path: string): E.Either<DataError, Raster> {
+/**
+ * The raster of the PNG file at `path`; Left: a DataError naming the path (also for a file larger
+ * than `maxFileBytes`, default MAX_PNG_FILE_BYTES, checked before it is read).
+ */
+export function readPng(path: string, maxFileBytes: number = MAX_PNG_FILE_BYTES): E.Either<DataError, Raster> {
   let bytes: Uint8Array;
   try {
+    const size = statSync(path).size;
+    if (size > maxFileBytes) {
+      return E.left(new DataError(path, `file is ${size} bytes, more than the limit of ${maxFileBytes} bytes (MAX_PNG_FILE_BYTES)`,
+        { name: "MAX_PNG_FILE_BYTES", max: maxFileBytes, found: size }));
+    }
     bytes = readFileSync(path);
   } catch (e) {
     return E.left(new DataError(path, `cannot read: ${String(e)}`));
