@@ -3,15 +3,15 @@
  * that was not closed does not keep the process alive.
  *
  * A worker that ends on its own (process.exit, an uncaught exception) says so in the control
- * block from its "exit" handler: it sets `failed` with the reason and adds a large count to
- * `done`, so that a round the host is waiting in ends at once (and throws WorkerError) instead of
+ * block from its "exit" handler: it sets `failed` with the reason and, unless another ending
+ * worker did, adds a large count to `done`, so that a round the host is waiting in ends at once (and throws WorkerError) instead of
  * after the pool's stall bound. A worker terminated from outside runs no handler; the host hears
  * of it between rounds, or after the stall bound (src/parallel/pool.ts).
  */
 import { Worker } from "node:worker_threads";
 import { controlLayout, type Spawn, type WorkerHandle } from "../pool.js";
 
-/** Added to `done` by a worker that ends: more than any round's calls, and room for many in an int32. */
+/** Added once to `done` when a worker ends (not again by later ones, so the int32 cannot overflow): more than any round's calls. */
 const ENDED = 1 << 24;
 
 const onEnd = `let init = null;
@@ -24,7 +24,9 @@ process.on("exit", (code) => {
     for (let i = 0; i < text.length; i++) f64[init.errorAt + i] = text.charCodeAt(i);
     f64[init.errorAt + text.length] = 0;
   }
-  Atomics.add(i32, ${controlLayout.DONE}, ${ENDED});
+  for (let d = Atomics.load(i32, ${controlLayout.DONE}); d < ${ENDED}; d = Atomics.load(i32, ${controlLayout.DONE})) {
+    if (Atomics.compareExchange(i32, ${controlLayout.DONE}, d, d + ${ENDED}) === d) break;
+  }
   Atomics.notify(i32, ${controlLayout.DONE});
 });
 `;
