@@ -57,17 +57,18 @@ const code = (e: unknown): string | undefined => (e as { code?: string } | null)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** This process's host field: hostname, then the boot and the PID namespace where /proc names them. */
-let hostField: string | null = null;
-function host(): string {
-  if (hostField !== null) return hostField;
+function readHostField(): string {
   const attempt = (f: () => string | undefined): string | undefined => { try { return f(); } catch { return undefined; } };
   const boot = attempt(() => readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
   const pidns = attempt(() => /\[(\d+)\]/.exec(readlinkSync("/proc/self/ns/pid"))?.[1]);
   let field = hostname().replace(/[\s/]+/g, "_") || "-";
   if (boot && /^[\w-]+$/.test(boot)) field += `/boot=${boot}`;
   if (pidns) field += `/pidns=${pidns}`;
-  return hostField = field;
+  return field;
 }
+/** Read once, when this module loads: none of its parts changes while the process runs. */
+const HOST = readHostField();
+const host = (): string => HOST;
 
 /** The hostname and the other parts (boot, pidns) of a host field. */
 function parseHost(field: string): { name: string; parts: Map<string, string> } {
