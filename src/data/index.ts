@@ -10,4 +10,4 @@ export { SAT6_CLASSES, SAT6_IMAGE_SHAPE } from "./sat6-format.js";
 export { parseAnnotations } from "./sat6-csv.js";
 export { parseMat } from "./mat.js";
 export { INFLATE_RATIO_GRACE_BYTES, MAX_CSV_LINE_BYTES, MAX_DATA_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, MAX_INFLATE_RATIO,
-  MAX_MAT_FILE_BYTES, MAX_PNG_FILE_BYTES, type DataLimit, type DataLimitName } from "./limits.js";
+  MAX_GZIP_HEADER_BYTES, MAX_MAT_FILE_BYTES, MAX_PNG_FILE_BYTES, type DataLimit, type DataLimitName } from "./limits.js";

@@ -27,12 +27,18 @@ export const INFLATE_RATIO_GRACE_BYTES = 2 ** 24;
 export const MAX_CSV_LINE_BYTES = 2 ** 20;
 /** Largest PNG file read. */
 export const MAX_PNG_FILE_BYTES = 64 * 2 ** 20;
+/**
+ * Longest gzip member header (fixed 10 bytes plus the optional extra field, file name, comment
+ * and header CRC). gzip(1) writes a few dozen bytes; the size declared by the data's own header
+ * is read from the bytes after it.
+ */
+export const MAX_GZIP_HEADER_BYTES = 2 ** 16;
 /** Largest MAT file read whole. */
 export const MAX_MAT_FILE_BYTES = 2 ** 32 - 1;
 
 export type DataLimitName =
   | "MAX_IMAGE_SIDE" | "MAX_IMAGE_PIXELS" | "MAX_DATA_BYTES" | "MAX_INFLATE_RATIO"
-  | "MAX_CSV_LINE_BYTES" | "MAX_PNG_FILE_BYTES" | "MAX_MAT_FILE_BYTES";
+  | "MAX_CSV_LINE_BYTES" | "MAX_PNG_FILE_BYTES" | "MAX_GZIP_HEADER_BYTES" | "MAX_MAT_FILE_BYTES";
 
 /** Which limit a DataError reports: its name, the value in force, and what the input needed. */
 export interface DataLimit {

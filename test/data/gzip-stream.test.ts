@@ -48,6 +48,28 @@ describe("streamed gzip", () => {
     expect(left(await readMaybeGzipped(join(dir, "lie.gz"))()).message).toMatch(/corrupt gzip data.*incorrect length check/);
   });
 
+  it("zero padding after the gzip data is accepted, in memory and from a file past the first read", async () => {
+    const data = payload(100_000, 4);
+    const padded = new Uint8Array([...gzipSync(data), ...new Uint8Array(3 << 20)]); // 3 MiB of zeros: several reads
+    expectBytes(right(await gunzip(padded, "pad")()), data);
+    const dir = freshDir();
+    writeFileSync(join(dir, "pad.gz"), padded);
+    expectBytes(right(await readMaybeGzipped(join(dir, "pad.gz"))()), data);
+  });
+
+  it("any other byte after the gzip data is refused with its offset, in memory and from a file", async () => {
+    const gz = gzipSync(payload(100_000, 5));
+    const bad = new Uint8Array(gz.length + (2 << 20));
+    bad.set(gz);
+    const at = gz.length + (3 << 19); // 1.5 MiB after the end: past the first read of the file
+    bad[at] = 0x2a;
+    const message = `byte ${at} (0x2a) follows the end of the gzip data at byte ${gz.length} and is not zero padding`;
+    expect(left(await gunzip(bad, "tail")()).message).toBe(`tail: ${message}`);
+    const dir = freshDir();
+    writeFileSync(join(dir, "tail.gz"), bad);
+    expect(left(await readMaybeGzipped(join(dir, "tail.gz"))()).message).toBe(`${join(dir, "tail.gz")}: ${message}`);
+  });
+
   it("caps the decompressed size of a file and reports truncation, naming the file", async () => {
     const dir = freshDir();
     const bomb = gzipSync(new Uint8Array(1 << 20));

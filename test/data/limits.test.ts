@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { gzipZeros, zlibZeros } from "../../bench/fuzz/bomb.js";
 import { idxHeader, matCompressed, pngFile, tag } from "../../bench/fuzz/bombs.js";
 import { encodeIdx } from "../../src/data/idx.js";
-import { INFLATE_RATIO_GRACE_BYTES, inflateAllowance, MAX_DATA_BYTES, MAX_INFLATE_RATIO } from "../../src/data/limits.js";
+import { INFLATE_RATIO_GRACE_BYTES, inflateAllowance, MAX_DATA_BYTES, MAX_GZIP_HEADER_BYTES, MAX_INFLATE_RATIO } from "../../src/data/limits.js";
 import { gunzip, readMaybeGzipped } from "../../src/data/node/gzip.js";
 import { loadIdxDir } from "../../src/data/node/idx-dir.js";
 import { loadPngFolder } from "../../src/data/node/png-folder.js";
@@ -20,6 +20,16 @@ import { decodePng } from "../../src/viz/node/png.js";
 import { left, right, tempRoot } from "./support.js";
 
 const freshDir = tempRoot("latent-limits-");
+
+/** A gzip member with an FNAME field of `n` bytes (RFC 1952) inserted after its 10-byte header; the data is unchanged. */
+function withFileName(gz: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(gz.length + n + 1);
+  out.set(gz.subarray(0, 10));
+  out[3] = gz[3]! | 8;
+  out.fill(0x61, 10, 10 + n); // "aaa…", then the terminating zero
+  out.set(gz.subarray(10), 10 + n + 1);
+  return out;
+}
 
 /** An MNIST-style folder whose train images are `trainImages` (gzip); the other files small and valid. */
 function idxDir(trainImages: Uint8Array, n = 3): string {
@@ -50,6 +60,19 @@ describe("decompressed size", () => {
   it("an invalid IDX header is refused before the rest of the gzip is inflated", async () => {
     const e = left(await loadIdxDir(idxDir(gzipZeros(new Uint8Array(0), 10e9)), "x")());
     expect(e.message).toMatch(/train-images-idx3-ubyte\.gz at byte 2: unknown IDX dtype code/);
+  });
+
+  it("the declared size is read after a long gzip header, and a header past MAX_GZIP_HEADER_BYTES is refused", async () => {
+    const bomb = gzipZeros(idxHeader(2_000_000, 28, 28), 1.5e9);
+    const named = withFileName(bomb, 5000); // FNAME of 5,000 bytes: the first KiB of input is all header
+    const e = left(await loadIdxDir(idxDir(named), "x")());
+    expect(e.message).toMatch(/its header declares 1568000016 decompressed bytes/);
+    const data = encodeIdx({ dtype: "ubyte", dims: [3, 28, 28], data: new Uint8Array(3 * 784).fill(7) });
+    expect(right(await loadIdxDir(idxDir(withFileName(gzipSync(data), 5000)), "x")()).train.n).toBe(3);
+    const huge = left(await loadIdxDir(idxDir(withFileName(gzipSync(data), MAX_GZIP_HEADER_BYTES)), "x")());
+    expect(huge.message).toMatch(/train-images-idx3-ubyte\.gz: its gzip header \(extra field, file name and comment\) is longer than 65536 bytes/);
+    expect(huge.limit).toEqual({ name: "MAX_GZIP_HEADER_BYTES", max: MAX_GZIP_HEADER_BYTES });
+    expect(left(await gunzip(withFileName(gzipSync(data), MAX_GZIP_HEADER_BYTES), "m")()).limit?.name).toBe("MAX_GZIP_HEADER_BYTES");
   });
 
   it("a gzipped IDX holding more than its header declares stops at the declared size", async () => {

@@ -7,7 +7,10 @@
  * (../limits.ts). A caller that knows the format may pass `declaredSize`: the first decompressed
  * bytes are inflated alone (a piece of 1 KiB of input, at most ~1 MB out), the size their header
  * declares is checked against both caps before anything more is inflated, and the output may not
- * pass it. Node only (node:zlib, node:fs).
+ * pass it; the piece is taken after the gzip header, itself at most MAX_GZIP_HEADER_BYTES.
+ * After the last gzip member only zero bytes may follow (padding to a block size, which gzip(1)
+ * also accepts); any other byte there is refused, naming its offset, whether the bytes are in
+ * memory or read from a file. Node only (node:zlib, node:fs).
  *
  * Memory: a gzip file is read from disk in 1 MiB pieces into one reused buffer and inflated by
  * zlib into one buffer of the size the gzip trailer announces (ISIZE, checked for plausibility
@@ -23,7 +26,7 @@ import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib"
 import * as E from "fp-ts/lib/Either.js";
 import * as TE from "fp-ts/lib/TaskEither.js";
 import { DataError } from "../errors.js";
-import { allowanceLimit, inflateAllowance, MAX_DATA_BYTES } from "../limits.js";
+import { allowanceLimit, inflateAllowance, MAX_DATA_BYTES, MAX_GZIP_HEADER_BYTES } from "../limits.js";
 
 /** Default cap on a decompressed file and on a raw file read whole (MAX_DATA_BYTES). */
 export const DEFAULT_MAX_BYTES = MAX_DATA_BYTES;
@@ -63,8 +66,59 @@ function checkLimit(limit: number, where: string): DataError | null {
 /** Thrown inside the decompression when the output passes the cap. */
 class TooLarge extends Error {}
 
-/** Compressed bytes inflated alone to read the head (at most ~1 MB out, deflate's ratio being 1032:1). */
+/** Compressed bytes after the gzip header inflated alone to read the head (at most ~1 MB out, deflate's ratio being 1032:1). */
 const HEAD_INPUT = 1024;
+
+/**
+ * The length of the gzip member header at the start of `b` (RFC 1952 section 2.3: 10 bytes, then
+ * FEXTRA's 2-byte length and data, FNAME and FCOMMENT each up to a zero byte, FHCRC's 2 bytes),
+ * or null when `b` ends inside it.
+ */
+export function gzipHeaderLength(b: Uint8Array): number | null {
+  if (b.length < 10) return null;
+  const flags = b[3]!;
+  let at = 10;
+  if (flags & 4) {
+    if (b.length < at + 2) return null;
+    at += 2 + (b[at]! | (b[at + 1]! << 8));
+  }
+  for (const bit of [8, 16]) {
+    if (!(flags & bit)) continue;
+    while (at < b.length && b[at] !== 0) at++;
+    if (at >= b.length) return null;
+    at++;
+  }
+  if (flags & 2) at += 2;
+  return at <= b.length ? at : null;
+}
+
+/** The first bytes of a gzip stream to read: its header and HEAD_INPUT bytes after it. */
+const HEAD_READ = MAX_GZIP_HEADER_BYTES + HEAD_INPUT;
+
+/**
+ * The compressed start to inflate alone: the header and HEAD_INPUT bytes after it. A header
+ * longer than MAX_GZIP_HEADER_BYTES is refused; one cut short by the end of the data is left to
+ * the full inflation to report.
+ */
+function headPiece(start: Uint8Array, where: string): Uint8Array {
+  const header = gzipHeaderLength(start.subarray(0, MAX_GZIP_HEADER_BYTES));
+  if (header === null && start.length >= MAX_GZIP_HEADER_BYTES) {
+    throw new DataError(where, `its gzip header (extra field, file name and comment) is longer than ${MAX_GZIP_HEADER_BYTES} bytes`,
+      { name: "MAX_GZIP_HEADER_BYTES", max: MAX_GZIP_HEADER_BYTES });
+  }
+  return start.subarray(0, (header ?? 0) + HEAD_INPUT);
+}
+
+/** The index of the first byte that is not zero, or -1. */
+function firstNonZero(b: Uint8Array): number {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return i;
+  return -1;
+}
+
+function trailingByteError(where: string, offset: number, byte: number, end: number): DataError {
+  return new DataError(where, `byte ${offset} (0x${byte.toString(16).padStart(2, "0")}) follows the end of the gzip data `
+    + `at byte ${end} and is not zero padding`);
+}
 
 /**
  * The decompressed start of a gzip stream whose first compressed bytes are `first` (a truncated
@@ -82,8 +136,9 @@ function inflateHead(first: Uint8Array): Uint8Array {
 /** How much output to allow: the caps, and the declared size when the head gives one (else a DataError). */
 interface Bound { readonly max: number; readonly hint: number | null; readonly declared: number | null }
 
-function boundFor(first: Uint8Array, compressed: number, cap: number, where: string, declaredSize?: DeclaredSize): Bound {
+function boundFor(start: Uint8Array, compressed: number, cap: number, where: string, declaredSize?: DeclaredSize): Bound {
   const allowed = inflateAllowance(compressed, cap);
+  const first = headPiece(start, where);
   const head = declaredSize ? declaredSize(inflateHead(first), where) : undefined;
   if (head === undefined) return { max: allowed, hint: null, declared: null };
   if (E.isLeft(head)) throw head.left;
@@ -177,11 +232,16 @@ function gzipError(err: unknown, where: string, compressed: number, cap: number,
   return new DataError(where, message);
 }
 
+/** What an inflation produced: the output, and how many compressed bytes the gzip members took. */
+interface Inflated { readonly out: Uint8Array; readonly consumed: number }
+
 /**
  * Runs zlib over the compressed chunks `feed` writes (it resolves once it has ended the input)
- * and collects the output into a Sink. zlib's first error wins over the errors it causes later.
+ * and collects the output into a Sink. A write resolves false once zlib has ended the stream
+ * (what follows the last member is left to the caller's padding check). zlib's first error wins
+ * over the errors it causes later.
  */
-async function inflate(feed: (write: (bytes: Uint8Array) => Promise<void>) => Promise<void>, sink: Sink, hint: number, max: number): Promise<Uint8Array> {
+async function inflate(feed: (write: (bytes: Uint8Array) => Promise<boolean>) => Promise<void>, sink: Sink, hint: number, max: number): Promise<Inflated> {
   const g = createGunzip({ chunkSize: chunkSizeFor(hint, max) });
   let failure: unknown = null;
   const ended = new Promise<void>((resolve, reject) => {
@@ -195,8 +255,8 @@ async function inflate(feed: (write: (bytes: Uint8Array) => Promise<void>) => Pr
   // The callback of a write runs once zlib has consumed all of its input, so the caller may
   // reuse the buffer; after an error zlib may never call it, hence the race with the error.
   const write = (bytes: Uint8Array) => Promise.race([
-    new Promise<void>((resolve, reject) => g.write(bytes, (e) => (e ? reject(e) : resolve()))),
-    ended.then(() => { throw new Error("gzip stream ended before all input was written"); }),
+    new Promise<boolean>((resolve, reject) => g.write(bytes, (e) => (e ? reject(e) : resolve(true)))),
+    ended.then(() => false),
   ]);
   try {
     await feed(write);
@@ -207,7 +267,8 @@ async function inflate(feed: (write: (bytes: Uint8Array) => Promise<void>) => Pr
   } finally {
     g.destroy();
   }
-  return sink.result();
+  // bytesWritten counts the input zlib consumed: the members, without what followed them.
+  return { out: sink.result(), consumed: g.bytesWritten };
 }
 
 /** Decompresses a gzip stream within the caps of `o` (see the top of this file). */
@@ -218,15 +279,17 @@ export function gunzip(bytes: Uint8Array, where: string, o: GzipOptions = {}): T
   const trailer = bytes.length >= 4 ? new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true) : 0;
   let bound: Bound;
   try {
-    bound = boundFor(bytes.subarray(0, HEAD_INPUT), bytes.length, cap, where, o.declaredSize);
+    bound = boundFor(bytes.subarray(0, HEAD_READ), bytes.length, cap, where, o.declaredSize);
   } catch (e) {
     return TE.left(e as DataError);
   }
   const hint = sizeHint(bound, trailer, bytes.length);
-  return TE.tryCatch(
-    () => inflate((write) => write(bytes), new Sink(hint, bound.max), hint, bound.max),
-    (e) => gzipError(e, where, bytes.length, cap, bound),
-  );
+  return TE.tryCatch(async () => {
+    const { out, consumed } = await inflate(async (write) => { await write(bytes); }, new Sink(hint, bound.max), hint, bound.max);
+    const bad = firstNonZero(bytes.subarray(consumed));
+    if (bad >= 0) throw trailingByteError(where, consumed + bad, bytes[consumed + bad]!, consumed);
+    return out;
+  }, (e) => gzipError(e, where, bytes.length, cap, bound));
 }
 
 /** The bytes themselves, or their decompression when they start with the gzip magic. */
@@ -269,7 +332,7 @@ export function readMaybeGzipped(path: string, o: GzipOptions = {}): TE.TaskEith
       throw e instanceof DataError ? e : new DataError(path, `cannot read: ${String(e)}`);
     }
     if (size > limit) throw tooBig(path, size, limit);
-    const head = new Uint8Array(Math.min(HEAD_INPUT, size)), tail = new Uint8Array(4);
+    const head = new Uint8Array(Math.min(HEAD_READ, size)), tail = new Uint8Array(4);
     try {
       const fh = await open(path, "r");
       try {
@@ -290,15 +353,18 @@ export function readMaybeGzipped(path: string, o: GzipOptions = {}): TE.TaskEith
     let fh: FileHandle;
     try { fh = await open(path, "r"); } catch (e) { throw new DataError(path, `cannot read: ${String(e)}`); }
     try {
-      return await inflate(async (write) => {
-        const buf = new Uint8Array(Math.min(READ_CHUNK, size));
-        for (;;) {
-          let bytesRead: number;
-          try { ({ bytesRead } = await fh.read(buf, 0, buf.length, null)); } catch (e) { throw new DataError(path, `cannot read: ${String(e)}`); }
-          if (bytesRead === 0) return;
-          await write(buf.subarray(0, bytesRead));
-        }
+      const buf = new Uint8Array(Math.min(READ_CHUNK, size));
+      const read = async (at: number | null): Promise<number> => {
+        try { return (await fh.read(buf, 0, buf.length, at)).bytesRead; } catch (e) { throw new DataError(path, `cannot read: ${String(e)}`); }
+      };
+      const { out, consumed } = await inflate(async (write) => {
+        for (let n = await read(null); n > 0 && await write(buf.subarray(0, n)); n = await read(null));
       }, new Sink(hint, bound.max), hint, bound.max);
+      for (let at = consumed, n = await read(at); n > 0; at += n, n = await read(at)) {
+        const bad = firstNonZero(buf.subarray(0, n));
+        if (bad >= 0) throw trailingByteError(path, at + bad, buf[bad]!, consumed);
+      }
+      return out;
     } catch (e) {
       throw gzipError(e, path, size, limit, bound);
     } finally {
