@@ -14,6 +14,7 @@ export * from "./likelihoods";
 export * from "./optim";
 export * from "./random";
 export * from "./conv";
+export * from "./conv-one-channel";
 export * from "./layernorm";
 export * from "./tsne";
 export * from "./distances";

@@ -14,11 +14,7 @@
 // kmeans_sums_f64: x f64 [n, d], labels i32 [n] in 0..k-1; writes sums f64 [k, d] (zeroed
 // first) with sums[labels[i], t] += x[i, t] for rows i in increasing order, and counts i32 [k].
 
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
+import { madd } from "./madd";
 
 // Folds g_j0..g_j0+3 (the lanes of acc) into row i's running minimum, kept in dist[i] and
 // labels[i] (lanes j >= k are skipped). Branches: measured faster here than select.

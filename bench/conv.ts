@@ -2,7 +2,9 @@
 // forward, backward-to-input and backward-to-filter, each 2 * rows * out * (c * kh * kw) flops
 // over the time of everything that pass runs (im2col/col2im included; Conv2d's filter gradient
 // reuses the forward's columns, ConvTranspose2d's input gradient includes the im2col of dy).
-// Also the share of im2col/col2im in each, and the forward's GEMM alone (the ceiling on this machine now). Median of timed runs after warm-up, wall and CPU time.
+// Also the share of im2col/col2im in each, and the forward's GEMM alone (the ceiling on this machine now).
+// One-channel layers (1 -> C, C -> 1) run the conv1 kernels, which write no column matrix: their
+// passes have no data movement, and "GEMM alone" is the product the column path would run. Median of timed runs after warm-up, wall and CPU time.
 // ConvTranspose2d's backward is one pass in training (layer.backward: im2col of dy and both
 // products, chunk by chunk of samples), timed as such ("backward (both)", two products) and
 // split: backward-input is the im2col of dy and the dx product, backward-filter the im2col of dy
@@ -16,7 +18,7 @@ import { readFileSync } from "node:fs";
 import * as E from "fp-ts/lib/Either.js";
 import { instantiateSync, type Isa } from "../src/kernels/module.js";
 import { WasmBackend, type WasmBuffer } from "../src/backend/wasm.js";
-import { Conv2d, colsSize, convAdjoint, convApply, convFilterGrad } from "../src/nn/conv2d.js";
+import { Conv2d, colsSize, convAdjoint, convApply, convFilterGrad, usesColumns } from "../src/nn/conv2d.js";
 import { ConvTranspose2d } from "../src/nn/conv-transpose2d.js";
 import { withBatch } from "../src/nn/conv-geometry.js";
 import type { ConvGeometry } from "../src/backend/backend.js";
@@ -75,8 +77,10 @@ export function convPasses(be: WasmBackend, layers: readonly ConvLayer[] = keras
     const x = filled(batch * layer.inFeatures), y = alloc(batch * layer.outFeatures), dy = filled(batch * layer.outFeatures);
     const dx = alloc(batch * layer.inFeatures), cols = alloc(colsSize(g, batch));
     const rows = batch * g.oh * g.ow, K = g.c * g.kh * g.kw;
+    // One-channel layers run the conv1 kernels: no column matrix, no data movement to time apart.
+    const columns = usesColumns(g);
     const add = (name: string, gemm: string, pass: ConvPassName, flops: number, run: () => void, move: (() => void) | null) => {
-      if (pass !== "GEMM alone" || o.gemmAlone) passes.push({ layer: name, gemm, pass, flops, run, move });
+      if (pass !== "GEMM alone" || o.gemmAlone) passes.push({ layer: name, gemm, pass, flops, run, move: columns ? move : null });
     };
     if (layer instanceof Conv2d) {
       const O = layer.outChannels, flops = 2 * rows * O * K;
@@ -85,7 +89,7 @@ export function convPasses(be: WasmBackend, layers: readonly ConvLayer[] = keras
       add(name, gemm, "GEMM alone", flops, () => be.gemm(false, true, rows, O, K, 1, cols, K, w!, K, 0, y, O), null);
       add(name, gemm, "forward", flops, () => layer.forward(be, [w!, b!], batch, x, y, cols), () => be.im2col(g, x, cols));
       // The filter gradient reads the columns the forward left (as in training).
-      add(name, gemm, "backward-filter", flops, () => { convFilterGrad(be, g, O, dy, cols, gw); be.colSum(rows, O, dy, O, 0, gb); }, null);
+      add(name, gemm, "backward-filter", flops, () => { convFilterGrad(be, g, O, dy, columns ? cols : x, gw); be.colSum(rows, O, dy, O, 0, gb); }, null);
       add(name, gemm, "backward-input", flops, () => convAdjoint(be, g, O, w!, dy, dx, cols), () => be.col2im(g, cols, dx));
       be.im2col(g, x, cols);
     } else {
@@ -94,7 +98,7 @@ export function convPasses(be: WasmBackend, layers: readonly ConvLayer[] = keras
       const [ih, iw] = layer.inShape, [oh, ow, co] = layer.outShape;
       const name = `ConvTranspose2d ${ih}x${iw}x${ci} -> ${oh}x${ow}x${co} (${g.kh}x${g.kw} s${g.strideH} same)`, gemm = `${rows} x ${ci} x ${K}`;
       // The layer's chunks of samples (their columns fit in cache), as its backward runs them.
-      const step = Math.max(1, Math.floor(layer.workspace(batch) / colsSize(g, 1))), nIn = layer.inFeatures, nOut = layer.outFeatures;
+      const step = columns ? Math.max(1, Math.floor(layer.workspace(batch) / colsSize(g, 1))) : batch, nIn = layer.inFeatures, nOut = layer.outFeatures;
       const chunks = (f: (b0: number, nb: number, gc: ConvGeometry) => void) => {
         for (let b0 = 0; b0 < batch; b0 += step) { const nb = Math.min(step, batch - b0); f(b0, nb, withBatch(layer.geometry, nb)); }
       };

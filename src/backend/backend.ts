@@ -113,6 +113,17 @@ export interface Backend<B extends Buffer = Buffer> {
   /** The adjoint of im2col: x = col2im(cols), or x += col2im(cols) when accumulate. */
   col2im(g: ConvGeometry, cols: B, x: B, accumulate?: boolean): void;
 
+  /**
+   * The three products of a convolution whose image side has one channel (g.c === 1: the first
+   * layer of an image encoder, the last of its decoder), without a column matrix. img is
+   * [g.batch, h, w], z [g.batch * oh * ow, C], w [C, kh * kw].
+   * conv1Apply: z = im2col(img) w^T. conv1Adjoint: img = col2im(z w). conv1FilterGrad: gw = z^T im2col(img).
+   * Equal (up to rounding) to im2col/col2im and gemm with the same geometry.
+   */
+  conv1Apply(g: ConvGeometry, C: number, w: B, img: B, z: B): void;
+  conv1Adjoint(g: ConvGeometry, C: number, w: B, z: B, img: B): void;
+  conv1FilterGrad(g: ConvGeometry, C: number, z: B, img: B, gw: B): void;
+
   /** Fills out with standard normal draws from key (stream 0). */
   normal(key: Key, out: B): void;
   /** Fills out with uniform [0, 1) draws from key (stream 0). */

@@ -81,6 +81,23 @@ export class ReferenceBackend implements Backend<F> {
       cols, x, accumulate ? 1 : 0);
   }
 
+  /** Through im2col/col2im and gemm in float64 (the definition). */
+  conv1Apply(g: ConvGeometry, C: number, w: F, img: F, z: F): void {
+    const rows = g.batch * g.oh * g.ow, K = g.kh * g.kw, cols = new Float64Array(rows * K);
+    this.im2col(g, img, cols);
+    this.gemm(false, true, rows, C, K, 1, cols, K, w, K, 0, z, C);
+  }
+  conv1Adjoint(g: ConvGeometry, C: number, w: F, z: F, img: F): void {
+    const rows = g.batch * g.oh * g.ow, K = g.kh * g.kw, cols = new Float64Array(rows * K);
+    this.gemm(false, false, rows, K, C, 1, z, C, w, K, 0, cols, K);
+    this.col2im(g, cols, img);
+  }
+  conv1FilterGrad(g: ConvGeometry, C: number, z: F, img: F, gw: F): void {
+    const rows = g.batch * g.oh * g.ow, K = g.kh * g.kw, cols = new Float64Array(rows * K);
+    this.im2col(g, img, cols);
+    this.gemm(true, false, C, K, rows, 1, z, C, cols, K, 0, gw, K);
+  }
+
   normal(key: Key, out: F): void { out.set(normalF64(key, out.length)); }
   /** Exactly the values of the kernel random_uniform_f32 (src/random's uniform is its reference). */
   uniform(key: Key, out: F): void { out.set(uniform(key, out.length)); }

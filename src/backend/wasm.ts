@@ -84,13 +84,18 @@ export class WasmBackend implements Backend<WasmBuffer> {
 
   gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     a: WasmBuffer, lda: number, b: WasmBuffer, ldb: number, beta: number, c: WasmBuffer, ldc: number): void {
-    const need = this.k.gemm_f32_work_size(M, N, K);
-    if (need > this.workBytes) {
+    this.k.gemm_f32(transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, a.ptr, lda, b.ptr, ldb, beta, c.ptr, ldc,
+      this.workOf(this.k.gemm_f32_work_size(M, N, K)));
+  }
+
+  /** The kernels' scratch (GEMM packing, conv1 padding), grown to at least `bytes`. */
+  private workOf(bytes: number): Ptr {
+    if (bytes > this.workBytes) {
       if (this.workBytes >= 0) this.arena.release(this.work);
-      this.work = this.arena.allocBytes(need);
-      this.workBytes = need;
+      this.work = this.arena.allocBytes(bytes);
+      this.workBytes = bytes;
     }
-    this.k.gemm_f32(transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, a.ptr, lda, b.ptr, ldb, beta, c.ptr, ldc, this.work);
+    return this.work;
   }
   biasAdd(M: number, N: number, bias: WasmBuffer, c: WasmBuffer, ldc: number): void { this.k.bias_add_f32(M, N, bias.ptr, c.ptr, ldc); }
   colSum(M: number, N: number, x: WasmBuffer, ldx: number, beta: number, out: WasmBuffer): void { this.k.col_sum_f32(M, N, x.ptr, ldx, beta, out.ptr); }
@@ -160,6 +165,16 @@ export class WasmBackend implements Backend<WasmBuffer> {
       g.dilationH, g.dilationW, g.oh, g.ow, cols.ptr, x.ptr, accumulate ? 1 : 0);
   }
 
+  conv1Apply(g: ConvGeometry, C: number, w: WasmBuffer, img: WasmBuffer, z: WasmBuffer): void {
+    this.k.conv1_apply_f32(...conv1Args(g), C, w.ptr, img.ptr, z.ptr, this.workOf(conv1WorkBytes(this.k, g, C)));
+  }
+  conv1Adjoint(g: ConvGeometry, C: number, w: WasmBuffer, z: WasmBuffer, img: WasmBuffer): void {
+    this.k.conv1_adjoint_f32(...conv1Args(g), C, w.ptr, z.ptr, img.ptr, this.workOf(conv1WorkBytes(this.k, g, C)));
+  }
+  conv1FilterGrad(g: ConvGeometry, C: number, z: WasmBuffer, img: WasmBuffer, gw: WasmBuffer): void {
+    this.k.conv1_filter_grad_f32(...conv1Args(g), C, C, z.ptr, img.ptr, gw.ptr, this.workOf(conv1WorkBytes(this.k, g, C)));
+  }
+
   normal(key: Key, out: WasmBuffer): void {
     const [k0, k1] = keyData(key);
     this.k.random_normal_f32(k0, k1, 0, out.length, out.ptr);
@@ -218,4 +233,15 @@ export class WasmBackend implements Backend<WasmBuffer> {
     dy: WasmBuffer, dx: WasmBuffer | null, dgamma: WasmBuffer, dbeta: WasmBuffer): void {
     this.k.layer_norm_backward_f32(M, N, x.ptr, gamma.ptr, mean.ptr, rstd.ptr, dy.ptr, dx ? dx.ptr : 0, dgamma.ptr, dbeta.ptr);
   }
+}
+
+/** The geometry arguments of the conv1 kernels: batch, h, w, kh, kw, strides, pads, dilations, oh, ow. */
+export function conv1Args(g: ConvGeometry, batch = g.batch): [number, number, number, number, number, number, number,
+  number, number, number, number, number, number] {
+  return [batch, g.h, g.w, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW, g.oh, g.ow];
+}
+
+/** conv1_work_size for geometry g and C channels. */
+export function conv1WorkBytes(k: KernelExports, g: ConvGeometry, C: number): number {
+  return k.conv1_work_size(g.kh, g.kw, g.strideH, g.strideW, g.dilationH, g.dilationW, g.oh, g.ow, C);
 }

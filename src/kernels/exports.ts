@@ -197,6 +197,28 @@ export interface KernelExports {
     strideH: number, strideW: number, padTop: number, padLeft: number, dilationH: number, dilationW: number,
     oh: number, ow: number, cols: Ptr, x: Ptr, accumulate: number): void;
 
+
+  // ---- Convolutions between a one-channel image and C channels, no column matrix (assembly/conv-one-channel.ts) ----
+  // Geometry as im2col_f32 with c = 1: img [batch, h, w]; window r of the oh x ow grid is row r of
+  // z [batch * oh * ow, C]; the weight is [C, kh * kw]. Each sum starts from 0 and adds its
+  // products in order (apply: over taps; adjoint: over channels, then each pixel in (row, tap)
+  // order; filter grad: over rows), identical in the scalar and SIMD builds. `work` holds
+  // conv1_work_size bytes; no pointer may overlap another.
+  /** Bytes of work the conv1 kernels need. */
+  conv1_work_size(kh: number, kw: number, strideH: number, strideW: number, dilationH: number, dilationW: number,
+    oh: number, ow: number, C: number): number;
+  /** z = im2col(img) W^T ([batch * oh * ow, C], row stride C); z is not read. */
+  conv1_apply_f32(batch: number, h: number, w: number, kh: number, kw: number, strideH: number, strideW: number,
+    padTop: number, padLeft: number, dilationH: number, dilationW: number, oh: number, ow: number, C: number,
+    wgt: Ptr, img: Ptr, z: Ptr, work: Ptr): void;
+  /** img = col2im(z W) (written; pixels no window reaches get 0). */
+  conv1_adjoint_f32(batch: number, h: number, w: number, kh: number, kw: number, strideH: number, strideW: number,
+    padTop: number, padLeft: number, dilationH: number, dilationW: number, oh: number, ow: number, C: number,
+    wgt: Ptr, z: Ptr, img: Ptr, work: Ptr): void;
+  /** gw [C, kh * kw] = z^T im2col(img), written; z's rows ldz floats apart (a channel slice of a wider z). */
+  conv1_filter_grad_f32(batch: number, h: number, w: number, kh: number, kw: number, strideH: number, strideW: number,
+    padTop: number, padLeft: number, dilationH: number, dilationW: number, oh: number, ow: number, C: number, ldz: number,
+    z: Ptr, img: Ptr, gw: Ptr, work: Ptr): void;
   // ---- Counter-based PRNG: Threefry-2x32, 20 rounds (assembly/random.ts) ----
   // Streams 1 and 2 are reserved for split and foldIn (src/random): kernel callers draw from
   // stream 0 with a key from split/foldIn. A negative n writes nothing.

@@ -16,14 +16,16 @@
  * Backward: cols = im2col(dy); dW = x^T cols; db = sums of dy over batch and pixels; dx = cols W^T.
  * Both run over chunks of samples whose columns fit in cache (CHUNK_FLOATS), dW summed chunk by
  * chunk: the whole batch's column matrix would be written to memory and read back (29 MB for
- * the conv VAE's 14x14x64 -> 28x28x32 layer at batch 128).
+ * the conv VAE's 14x14x64 -> 28x28x32 layer at batch 128). A one-channel output (the last layer
+ * of an image decoder) runs the three products on the backend's conv1 kernels over the whole
+ * batch, with no column matrix.
  */
 import type { Backend, Buffer, ConvGeometry } from "../backend/backend.js";
 import type { Key } from "../random/index.js";
 import { checkFeatures, ConfigError, type Layer, type ParamSpec } from "./layer.js";
 import { initSchemes, type InitScheme } from "./init.js";
 import { convTransposeGeometry, withBatch, type ConvTransposeOptions, type ImageShape, type Padding, type Pair } from "./conv-geometry.js";
-import { colsSize, convAdjoint, convInit, copyPadding, copyPair, isPointwise } from "./conv2d.js";
+import { colsSize, convAdjoint, convInit, copyPadding, copyPair, isOneChannel, isPointwise, usesColumns } from "./conv2d.js";
 import type { LayerSpec } from "./layer-spec.js";
 
 /**
@@ -107,14 +109,14 @@ export class ConvTranspose2d implements Layer {
    * a sample, for as many samples as fit in 2^17 numbers (at least one, at most the batch).
    */
   workspace(batch: number): number {
-    return isPointwise(this.geometry) ? 0 : colsSize(this.geometry, chunkSamples(this.geometry, batch));
+    return usesColumns(this.geometry) ? colsSize(this.geometry, chunkSamples(this.geometry, batch)) : 0;
   }
 
   forward<B extends Buffer>(be: Backend<B>, p: readonly B[], batch: number, x: B, y: B, ws?: B): void {
     const g = withBatch(this.geometry, batch);
     const need = this.workspace(batch);
-    const cols = isPointwise(g) ? null : ws ?? be.alloc(need);
-    if (!cols) {
+    const cols = usesColumns(g) ? ws ?? be.alloc(need) : null;
+    if (!cols) { // pointwise, or one channel (convAdjoint runs conv1Adjoint)
       convAdjoint(be, g, this.inChannels, p[0]!, x, y, null);
     } else {
       // Chunk by chunk of samples: the chunk's columns stay in cache between the GEMM and col2im.
@@ -132,9 +134,16 @@ export class ConvTranspose2d implements Layer {
   backward<B extends Buffer>(be: Backend<B>, p: readonly B[], gr: readonly B[], batch: number,
     x: B, _y: B, dy: B, dx: B | null, ws?: B): void {
     const g = withBatch(this.geometry, batch);
+    const ci = this.inChannels, K = g.c * g.kh * g.kw;
+    if (isOneChannel(g)) {
+      // gw = x^T im2col(dy), dx = im2col(dy) W^T, the windows of dy read in place.
+      be.conv1FilterGrad(g, ci, x, dy, gr[0]!);
+      if (dx) be.conv1Apply(g, ci, p[0]!, dy, dx);
+      if (this.bias) be.colSum(batch * g.h * g.w, this.outChannels, dy, this.outChannels, 0, gr[1]!);
+      return;
+    }
     const need = this.workspace(batch);
     const cols = isPointwise(g) ? null : ws ?? be.alloc(need);
-    const ci = this.inChannels, K = g.c * g.kh * g.kw;
     // Per chunk of samples: cols = im2col(dy) (the adjoint convolution's column matrix; dy
     // itself when pointwise), gw (+)= x^T cols (the first chunk writes, later ones add), and
     // dx = cols W^T; the chunk's columns stay in cache for both products.

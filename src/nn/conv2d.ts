@@ -10,7 +10,9 @@
  *
  * Forward: cols = im2col(x); y = cols W^T (+ b).
  * Backward: dW = dy^T cols (the batch and every pixel summed), db = column sums of dy,
- * dx = col2im(dy W).
+ * dx = col2im(dy W). A one-channel input (the first layer of an image encoder) computes the same
+ * three products on the backend's conv1 kernels, which read the image's windows in place and
+ * write no column matrix.
  *
  * The same three products, with the roles of input and output swapped, are the transposed
  * convolution (conv-transpose2d.ts): the helpers below are shared.
@@ -35,24 +37,43 @@ export function isPointwise(g: ConvGeometry): boolean {
     && g.oh === g.h && g.ow === g.w;
 }
 
-/** y [rows, O] = im2col(x) W^T; cols is scratch of colsSize (unused when pointwise), left holding im2col(x). */
+/**
+ * True when the image side has one channel and a window of several pixels: the products then run
+ * on the backend's conv1 kernels, which need no column matrix (Backend.conv1Apply and its kin).
+ */
+export function isOneChannel(g: ConvGeometry): boolean {
+  return g.c === 1 && !isPointwise(g);
+}
+
+/** True when the products go through a column matrix (scratch of colsSize). */
+export function usesColumns(g: ConvGeometry): boolean {
+  return !isPointwise(g) && !isOneChannel(g);
+}
+
+/** y [rows, O] = im2col(x) W^T; cols is scratch of colsSize (unused when !usesColumns), left holding im2col(x). */
 export function convApply<B extends Buffer>(be: Backend<B>, g: ConvGeometry, O: number, w: B, x: B, y: B, cols: B | null): void {
+  if (isOneChannel(g)) { be.conv1Apply(g, O, w, x, y); return; }
   const rows = g.batch * g.oh * g.ow, K = g.c * g.kh * g.kw;
   let a = x;
   if (!isPointwise(g)) { be.im2col(g, x, cols!); a = cols!; }
   be.gemm(false, true, rows, O, K, 1, a, K, w, K, 0, y, O);
 }
 
-/** dx [batch, h, w, c] = col2im(dy W), dy [rows, O]; cols is scratch of colsSize (unused when pointwise). */
+/** dx [batch, h, w, c] = col2im(dy W), dy [rows, O]; cols is scratch of colsSize (unused when !usesColumns). */
 export function convAdjoint<B extends Buffer>(be: Backend<B>, g: ConvGeometry, O: number, w: B, dy: B, dx: B, cols: B | null): void {
+  if (isOneChannel(g)) { be.conv1Adjoint(g, O, w, dy, dx); return; }
   const rows = g.batch * g.oh * g.ow, K = g.c * g.kh * g.kw;
   if (isPointwise(g)) { be.gemm(false, false, rows, K, O, 1, dy, O, w, K, 0, dx, K); return; }
   be.gemm(false, false, rows, K, O, 1, dy, O, w, K, 0, cols!, K);
   be.col2im(g, cols!, dx);
 }
 
-/** gw [O, K] = dy^T cols, dy [rows, O], cols = im2col(x) [rows, K] (or x itself when pointwise). */
+/**
+ * gw [O, K] = dy^T cols, dy [rows, O], cols = im2col(x) [rows, K] (or x itself when pointwise);
+ * when isOneChannel(g), `cols` is the image x itself and the conv1 kernel reads its windows.
+ */
 export function convFilterGrad<B extends Buffer>(be: Backend<B>, g: ConvGeometry, O: number, dy: B, cols: B, gw: B): void {
+  if (isOneChannel(g)) { be.conv1FilterGrad(g, O, dy, cols, gw); return; }
   const rows = g.batch * g.oh * g.ow, K = g.c * g.kh * g.kw;
   be.gemm(true, false, O, K, rows, 1, dy, O, cols, K, 0, gw, K);
 }
@@ -167,15 +188,15 @@ export class Conv2d implements Layer {
     return convInit(this.scheme, key, O * g.c * kk, this.bias ? O : 0, g.c * kk, O * kk);
   }
 
-  /** The column matrix: batch * oh * ow * in * kh * kw numbers (0 for a pointwise convolution). */
+  /** The column matrix: batch * oh * ow * in * kh * kw numbers (0 for a pointwise or one-channel convolution). */
   workspace(batch: number): number {
-    return isPointwise(this.geometry) ? 0 : colsSize(this.geometry, batch);
+    return usesColumns(this.geometry) ? colsSize(this.geometry, batch) : 0;
   }
 
   forward<B extends Buffer>(be: Backend<B>, p: readonly B[], batch: number, x: B, y: B, ws?: B): void {
     const g = withBatch(this.geometry, batch), O = this.outChannels;
     const need = this.workspace(batch);
-    const cols = isPointwise(g) ? null : ws ?? be.alloc(need);
+    const cols = usesColumns(g) ? ws ?? be.alloc(need) : null;
     convApply(be, g, O, p[0]!, x, y, cols);
     if (this.bias) be.biasAdd(batch * g.oh * g.ow, O, p[1]!, y, O);
     if (cols && cols !== ws) be.free(cols);
@@ -190,7 +211,7 @@ export class Conv2d implements Layer {
     const g = withBatch(this.geometry, batch), O = this.outChannels;
     const need = this.workspace(batch);
     let cols: B | null = null;
-    if (!isPointwise(g)) {
+    if (usesColumns(g)) {
       cols = ws ?? be.alloc(need);
       if (!(ws && ctx?.wsHoldsForward)) be.im2col(g, x, cols);
     }

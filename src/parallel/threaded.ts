@@ -10,7 +10,9 @@
  * - Elementwise kernels: ranges cut at multiples of 16 elements, so the SIMD bodies and the
  *   scalar tail (only in the last part) cover the same elements as in one call.
  * - Bias gradient (column sums): cut by columns at multiples of 16; bias add: by rows.
- * - im2col / col2im: cut by image (each image's columns and pixels are its own).
+ * - im2col / col2im, conv1 apply and adjoint: cut by image (each image's columns, windows and
+ *   pixels are its own); conv1 filter gradient: cut by channels at multiples of 8 (each channel's
+ *   sums run over every window in order whatever the cut).
  * - The BCE and squared-error loss sums: one call per REDUCE_BLOCK elements (the single-thread
  *   backend sums the same blocks, blockSum), the f64 partial sums added in block order.
  * - Other reductions that return a number (KL, Gaussian NLL, sums of squares) stay on the host
@@ -19,7 +21,7 @@
  * than it saves).
  */
 import type { ConvGeometry } from "../backend/backend.js";
-import { REDUCE_BLOCK, WasmBackend, type WasmBuffer } from "../backend/wasm.js";
+import { conv1Args, conv1WorkBytes, REDUCE_BLOCK, WasmBackend, type WasmBuffer } from "../backend/wasm.js";
 import type { ActivationCode, KernelExports, Ptr } from "../kernels/exports.js";
 import type { KernelModule } from "../kernels/module.js";
 import type { Call, Pool } from "./pool.js";
@@ -227,5 +229,29 @@ export class ThreadedBackend extends WasmBackend {
     const img = g.h * g.w * g.c;
     this.run(cut(g.batch, this.pool.threads, 1).map(([at, len]) => ({ fn: "col2im_f32", args: [len, g.h, g.w, g.c, g.kh, g.kw,
       g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW, g.oh, g.ow, cols.ptr + 4 * at * per, x.ptr + 4 * at * img, accumulate ? 1 : 0] })));
+  }
+
+  override conv1Apply(g: ConvGeometry, C: number, w: WasmBuffer, img: WasmBuffer, z: WasmBuffer): void {
+    const per = g.oh * g.ow;
+    if (!this.pool || g.batch < 2 || 2 * g.batch * per * C * g.kh * g.kw < this.minFlops) { super.conv1Apply(g, C, w, img, z); return; }
+    const bytes = conv1WorkBytes(this.kernels, g, C), img1 = g.h * g.w;
+    this.run(cut(g.batch, this.pool.threads, 1).map(([at, len], t) => ({ fn: "conv1_apply_f32",
+      args: [...conv1Args(g, len), C, w.ptr, img.ptr + 4 * at * img1, z.ptr + 4 * at * per * C, this.threadWork(t, bytes)] })));
+  }
+
+  override conv1Adjoint(g: ConvGeometry, C: number, w: WasmBuffer, z: WasmBuffer, img: WasmBuffer): void {
+    const per = g.oh * g.ow;
+    if (!this.pool || g.batch < 2 || 2 * g.batch * per * C * g.kh * g.kw < this.minFlops) { super.conv1Adjoint(g, C, w, z, img); return; }
+    const bytes = conv1WorkBytes(this.kernels, g, C), img1 = g.h * g.w;
+    this.run(cut(g.batch, this.pool.threads, 1).map(([at, len], t) => ({ fn: "conv1_adjoint_f32",
+      args: [...conv1Args(g, len), C, w.ptr, z.ptr + 4 * at * per * C, img.ptr + 4 * at * img1, this.threadWork(t, bytes)] })));
+  }
+
+  override conv1FilterGrad(g: ConvGeometry, C: number, z: WasmBuffer, img: WasmBuffer, gw: WasmBuffer): void {
+    const K = g.kh * g.kw;
+    const parts = cut(C, this.pool ? this.pool.threads : 1, 8);
+    if (!this.pool || parts.length < 2 || 2 * g.batch * g.oh * g.ow * C * K < this.minFlops) { super.conv1FilterGrad(g, C, z, img, gw); return; }
+    this.run(parts.map(([at, len], t) => ({ fn: "conv1_filter_grad_f32",
+      args: [...conv1Args(g), len, C, z.ptr + 4 * at, img.ptr, gw.ptr + 4 * at * K, this.threadWork(t, conv1WorkBytes(this.kernels, g, len))] })));
   }
 }

@@ -158,6 +158,17 @@ describe("the threaded kernels equal one thread bit for bit", () => {
       same([values(cols, seed + 2), values(image, seed + 3)], (be, [col, x]) => { be.col2im(g, col!, x!, acc); return [x!]; });
     }), { numRuns: 60 });
   });
+
+  it("conv1 apply and adjoint cut by image, filter gradient cut by channels", () => {
+    fc.assert(fc.property(convCaseArb({ maxChannels: 1, maxBatch: 5, maxSize: 8 }), fc.integer({ min: 1, max: 21 }), fc.integer({ min: 0, max: 1000 }),
+      (c, C, seed) => {
+        const g = geometryOf({ ...c, input: [c.input[0], c.input[1], 1] })!;
+        const image = g.batch * g.h * g.w, z = g.batch * g.oh * g.ow * C, K = g.kh * g.kw;
+        same([values(C * K, seed), values(image, seed + 1), values(z, seed + 2)], (be, [w, img, zb]) => { be.conv1Apply(g, C, w!, img!, zb!); return [zb!]; });
+        same([values(C * K, seed), values(z, seed + 3), values(image, seed + 4)], (be, [w, zb, img]) => { be.conv1Adjoint(g, C, w!, zb!, img!); return [img!]; });
+        same([values(z, seed + 5), values(image, seed + 6), values(C * K, seed + 7)], (be, [zb, img, gw]) => { be.conv1FilterGrad(g, C, zb!, img!, gw!); return [gw!]; });
+      }), { numRuns: 60 });
+  });
 });
 
 describe("the calls each thread claimed", () => {

@@ -1,0 +1,286 @@
+// Convolutions between a one-channel image and a C-channel tensor without a column matrix: the
+// first layer of an image encoder (Conv2d 1 -> C) and the last of its decoder (ConvTranspose2d
+// C -> 1). Through im2col their GEMMs are K = kh * kw deep or wide (9 for 3 x 3), where the
+// packed GEMM spends more on packing, tile edges and the column matrix than on arithmetic.
+//
+// Geometry as im2col_f32 (assembly/conv.ts) with c = 1. img [batch, h, w] is the one-channel
+// image; window (oy, ox) of image b is row r = (b * oh + oy) * ow + ox of z [batch * oh * ow, C]
+// (row stride C, or ldz); wgt is [C, K] row-major, tap p = ky * kw + kx. With
+// col_r[p] = img[b, oy * sH - pT + ky * dH, ox * sW - pL + kx * dW] (0 outside the image):
+//   conv1_apply_f32        z[r, o] = sum_p col_r[p] wgt[o, p]              (im2col(img) wgt^T)
+//   conv1_adjoint_f32      img = col2im(z wgt): the pixel under tap p of window r gets sum_o z[r, o] wgt[o, p]
+//   conv1_filter_grad_f32  gw[o, p] = sum_r z[r, o] col_r[p]                (z^T im2col(img))
+// Every sum starts from 0 and adds its products one by one, each a multiply then an add: apply
+// over p = 0..K-1, filter grad over r in increasing order, adjoint over o = 0..C-1, and each
+// pixel of img receives its terms in (r, p) order. The scalar and SIMD builds (register tiles in
+// conv-one-channel-tiles.ts) agree bit for bit; the relaxed build fuses each multiply-add.
+//
+// Work (conv1_work_size bytes): the weights as the tiles read them (apply: transposed [K, C];
+// adjoint: [C, L], L taps per window with zeros past the real ones) or the filter gradient's
+// accumulators [K, C]; the taps' byte offsets in the padded image (i32 [K]); one image copied
+// into a zero-padded image of ph x pw pixels (and 4 more floats), so windows need no bounds
+// checks; a scratch row. The adjoint's L is 4 kh, tap (ky, kx) at lane 4 ky + kx, when kw <= 4
+// and dilationW is 1 (SIMD): a window's row of taps is then added into the padded image as one
+// f32x4 (the lanes past kw add 0, which leaves every value's bits as they are: a sum that starts
+// from +0 is never -0); else L = K4 = K rounded up to 4, tap p at lane p, added one by one.
+
+import { adjointTile2x12, adjointTile2x4, applyTile4x4, applyTile4x8, gradTile4x1, gradTile4x4, gradTile8x1, gradTile8x4 } from "./conv-one-channel-tiles";
+
+// @ts-ignore: decorator
+@inline function align16(bytes: usize): usize { return (bytes + 15) & ~<usize>15; }
+
+/** Rows (or columns) of the padded image: the windows reach (o - 1) * stride + (k - 1) * dilation. */
+// @ts-ignore: decorator
+@inline function paddedSide(o: i32, k: i32, stride: i32, dilation: i32): i32 { return o > 0 ? (o - 1) * stride + (k - 1) * dilation + 1 : 0; }
+
+// The parts of the work area, in order: weights (or accumulators), offs, pim, spare.
+// @ts-ignore: decorator
+@inline function offsAt(work: usize, kh: i32, kw: i32, C: i32): usize { return work + align16(<usize>(maxLanes(kh, kw) * C) << 2); }
+// @ts-ignore: decorator
+@inline function pimAt(offs: usize, K: i32): usize { return offs + align16(<usize>K << 2); }
+// @ts-ignore: decorator
+@inline function spareAt(pim: usize, ph: i32, pw: i32): usize { return pim + align16(<usize>(ph * pw + 4) << 2); }
+
+/** The most lanes a window's taps take in the adjoint's layouts (K rounded up to 4, or 4 kh). */
+// @ts-ignore: decorator
+@inline function maxLanes(kh: i32, kw: i32): i32 { return max<i32>((kh * kw + 3) & ~3, 4 * kh); }
+
+/** Bytes of work the three kernels need for this geometry and C channels. */
+export function conv1_work_size(kh: i32, kw: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
+  oh: i32, ow: i32, C: i32): usize {
+  const K = kh * kw, L = maxLanes(kh, kw);
+  const ph = paddedSide(oh, kh, strideH, dilationH), pw = paddedSide(ow, kw, strideW, dilationW);
+  return align16(<usize>(L * C) << 2) + align16(<usize>K << 2) + align16(<usize>(ph * pw + 4) << 2) + align16(<usize>max<i32>(C, 2 * L) << 2);
+}
+
+/** offs[ky * kw + kx] = byte offset of tap (ky, kx) from its window's top-left in the padded image. */
+function tapOffsets(kh: i32, kw: i32, dilationH: i32, dilationW: i32, pw: i32, offs: usize): void {
+  for (let ky = 0; ky < kh; ky++) {
+    for (let kx = 0; kx < kw; kx++) store<i32>(offs + (<usize>(ky * kw + kx) << 2), (ky * dilationH * pw + kx * dilationW) << 2);
+  }
+}
+
+/** Copies image `src` [h, w] into `dst` [ph, pw] at (pT, pL), zeros around it (parts past ph, pw are dropped). */
+function padImage(src: usize, h: i32, w: i32, pT: i32, pL: i32, ph: i32, pw: i32, dst: usize): void {
+  for (let py = 0; py < ph; py++) {
+    const y = py - pT;
+    const d = dst + (<usize>(py * pw) << 2);
+    if (<u32>y >= <u32>h) { memory.fill(d, 0, <usize>pw << 2); continue; }
+    const s = src + (<usize>(y * w) << 2);
+    for (let px = 0; px < pw; px++) {
+      const x = px - pL;
+      store<f32>(d + (<usize>px << 2), <u32>x < <u32>w ? load<f32>(s + (<usize>x << 2)) : 0);
+    }
+  }
+}
+
+/** The padded image's address of window r's top-left (windows of one image, row-major over oh x ow). */
+// @ts-ignore: decorator
+@inline function windowAt(pim: usize, r: i32, ow: i32, strideH: i32, strideW: i32, pw: i32): usize {
+  const oy = r / ow, ox = r - oy * ow;
+  return pim + (<usize>(oy * strideH * pw + ox * strideW) << 2);
+}
+
+// @ts-ignore: decorator
+@inline function tap(a: usize, offs: usize, p: i32): f32 { return load<f32>(a + <usize>load<i32>(offs + (<usize>p << 2))); }
+
+/** z[r, o] for channels o >= from of the window at a (wt [K, C]): taps outer, channels inner, each sum in p order. */
+function applyScalar(a: usize, offs: usize, K: i32, wt: usize, C: i32, from: i32, zr: usize): void {
+  for (let o = from; o < C; o++) store<f32>(zr + (<usize>o << 2), 0);
+  for (let p = 0; p < K; p++) {
+    const t = tap(a, offs, p), wp = wt + (<usize>(p * C) << 2);
+    for (let o = from; o < C; o++) {
+      const d = zr + (<usize>o << 2);
+      store<f32>(d, load<f32>(d) + t * load<f32>(wp + (<usize>o << 2)));
+    }
+  }
+}
+
+/** z = im2col(img) wgt^T, z [batch * oh * ow, C] with row stride C. See the top of this file. */
+export function conv1_apply_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, strideH: i32, strideW: i32,
+  padTop: i32, padLeft: i32, dilationH: i32, dilationW: i32, oh: i32, ow: i32, C: i32,
+  wgt: usize, img: usize, z: usize, work: usize): void {
+  const K = kh * kw, n = oh * ow;
+  const ph = paddedSide(oh, kh, strideH, dilationH), pw = paddedSide(ow, kw, strideW, dilationW);
+  const wt = work, offs = offsAt(work, kh, kw, C), pim = pimAt(offs, K), spare = spareAt(pim, ph, pw);
+  for (let o = 0; o < C; o++) {
+    for (let p = 0; p < K; p++) store<f32>(wt + (<usize>(p * C + o) << 2), load<f32>(wgt + (<usize>(o * K + p) << 2)));
+  }
+  tapOffsets(kh, kw, dilationH, dilationW, pw, offs);
+  const zRow = <usize>C << 2;
+  for (let b = 0; b < batch; b++) {
+    padImage(img + (<usize>(b * h * w) << 2), h, w, padTop, padLeft, ph, pw, pim);
+    const zb = z + <usize>(b * n) * zRow;
+    if (!ASC_FEATURE_SIMD) {
+      for (let r = 0; r < n; r++) applyScalar(windowAt(pim, r, ow, strideH, strideW, pw), offs, K, wt, C, 0, zb + <usize>r * zRow);
+      continue;
+    }
+    for (let r = 0; r < n; r += 4) {
+      // Four windows; past the last, the first window again, written to the spare row.
+      const a0 = windowAt(pim, r, ow, strideH, strideW, pw);
+      const a1 = r + 1 < n ? windowAt(pim, r + 1, ow, strideH, strideW, pw) : a0;
+      const a2 = r + 2 < n ? windowAt(pim, r + 2, ow, strideH, strideW, pw) : a0;
+      const a3 = r + 3 < n ? windowAt(pim, r + 3, ow, strideH, strideW, pw) : a0;
+      const z0 = zb + <usize>r * zRow;
+      const z1 = r + 1 < n ? z0 + zRow : spare, z2 = r + 2 < n ? z0 + 2 * zRow : spare, z3 = r + 3 < n ? z0 + 3 * zRow : spare;
+      let o = 0;
+      for (; o + 8 <= C; o += 8) {
+        const at = <usize>o << 2;
+        applyTile4x8(a0, a1, a2, a3, offs, K, wt + at, zRow, z0 + at, z1 + at, z2 + at, z3 + at);
+      }
+      if (o + 4 <= C) {
+        const at = <usize>o << 2;
+        applyTile4x4(a0, a1, a2, a3, offs, K, wt + at, zRow, z0 + at, z1 + at, z2 + at, z3 + at);
+        o += 4;
+      }
+      if (o < C) {
+        applyScalar(a0, offs, K, wt, C, o, z0);
+        if (r + 1 < n) applyScalar(a1, offs, K, wt, C, o, z1);
+        if (r + 2 < n) applyScalar(a2, offs, K, wt, C, o, z2);
+        if (r + 3 < n) applyScalar(a3, offs, K, wt, C, o, z3);
+      }
+    }
+  }
+}
+
+/** cols[p] = sum_o zr[o] wp[o, p] for p < K (wp [C, K4]): channels outer, taps inner, each sum in o order. */
+function adjointScalar(zr: usize, C: i32, wp: usize, K4: i32, K: i32, cols: usize): void {
+  memory.fill(cols, 0, <usize>K << 2);
+  for (let o = 0; o < C; o++) {
+    const zo = load<f32>(zr + (<usize>o << 2)), w = wp + (<usize>(o * K4) << 2);
+    for (let p = 0; p < K; p++) {
+      const d = cols + (<usize>p << 2);
+      store<f32>(d, load<f32>(d) + zo * load<f32>(w + (<usize>p << 2)));
+    }
+  }
+}
+
+/** The padded image at a receives cols[p] under tap p, p = 0..K-1. */
+// @ts-ignore: decorator
+@inline function scatter(a: usize, offs: usize, K: i32, cols: usize): void {
+  for (let p = 0; p < K; p++) {
+    const d = a + <usize>load<i32>(offs + (<usize>p << 2));
+    store<f32>(d, load<f32>(d) + load<f32>(cols + (<usize>p << 2)));
+  }
+}
+
+/** The padded image at a receives row ky of the window's taps, cols[4 ky .. 4 ky + 3], as one f32x4 per row. */
+// @ts-ignore: decorator
+@inline function scatterRows(a: usize, rowStep: usize, kh: i32, cols: usize): void {
+  let d = a, c = cols;
+  for (let ky = 0; ky < kh; ky++, d += rowStep, c += 16) v128.store(d, f32x4.add(v128.load(d), v128.load(c)));
+}
+
+/** img = col2im(z wgt), img [batch, h, w] written (pixels no window reaches get 0). See the top of this file. */
+export function conv1_adjoint_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, strideH: i32, strideW: i32,
+  padTop: i32, padLeft: i32, dilationH: i32, dilationW: i32, oh: i32, ow: i32, C: i32,
+  wgt: usize, z: usize, img: usize, work: usize): void {
+  const K = kh * kw, K4 = (K + 3) & ~3, n = oh * ow;
+  const ph = paddedSide(oh, kh, strideH, dilationH), pw = paddedSide(ow, kw, strideW, dilationW);
+  const byRows = ASC_FEATURE_SIMD && kw <= 4 && dilationW == 1, L = byRows ? 4 * kh : K4;
+  const wp = work, offs = offsAt(work, kh, kw, C), pim = pimAt(offs, K), cols0 = spareAt(pim, ph, pw), cols1 = cols0 + (<usize>L << 2);
+  for (let o = 0; o < C; o++) {
+    for (let q = 0; q < L; q++) {
+      const ky = byRows ? q >> 2 : 0, kx = byRows ? q & 3 : q; // lane q holds tap (ky, kx) of the weight row, or 0
+      const real = byRows ? kx < kw : q < K;
+      store<f32>(wp + (<usize>(o * L + q) << 2), real ? load<f32>(wgt + (<usize>(o * K + ky * kw + kx) << 2)) : 0);
+    }
+  }
+  tapOffsets(kh, kw, dilationH, dilationW, pw, offs);
+  const zRow = <usize>C << 2, wRow = <usize>L << 2, rowStep = <usize>(dilationH * pw) << 2;
+  for (let b = 0; b < batch; b++) {
+    memory.fill(pim, 0, <usize>(ph * pw + 4) << 2);
+    const zb = z + <usize>(b * n) * zRow;
+    for (let r = 0; r < n; r += 2) {
+      const z0 = zb + <usize>r * zRow, two = r + 1 < n;
+      if (ASC_FEATURE_SIMD) {
+        const z1 = two ? z0 + zRow : z0; // past the last window, the last again (not scattered)
+        let t = 0;
+        for (; t + 12 <= L; t += 12) adjointTile2x12(z0, z1, C, wp + (<usize>t << 2), wRow, cols0 + (<usize>t << 2), cols1 + (<usize>t << 2));
+        for (; t < L; t += 4) adjointTile2x4(z0, z1, C, wp + (<usize>t << 2), wRow, cols0 + (<usize>t << 2), cols1 + (<usize>t << 2));
+        if (byRows) {
+          scatterRows(windowAt(pim, r, ow, strideH, strideW, pw), rowStep, kh, cols0);
+          if (two) scatterRows(windowAt(pim, r + 1, ow, strideH, strideW, pw), rowStep, kh, cols1);
+          continue;
+        }
+      } else {
+        adjointScalar(z0, C, wp, K4, K, cols0);
+        if (two) adjointScalar(z0 + zRow, C, wp, K4, K, cols1);
+      }
+      scatter(windowAt(pim, r, ow, strideH, strideW, pw), offs, K, cols0);
+      if (two) scatter(windowAt(pim, r + 1, ow, strideH, strideW, pw), offs, K, cols1);
+    }
+    // The padded image's pixels back into img (those outside it get 0).
+    const dst = img + (<usize>(b * h * w) << 2);
+    for (let y = 0; y < h; y++) {
+      const py = y + padTop;
+      for (let x = 0; x < w; x++) {
+        const px = x + padLeft;
+        store<f32>(dst + (<usize>(y * w + x) << 2), py < ph && px < pw ? load<f32>(pim + (<usize>(py * pw + px) << 2)) : 0);
+      }
+    }
+  }
+}
+
+/** g[p, o] += z_x[o] tap_x(p) for the n windows x of one row (at a + x * step, z rows at z + x * ldz), channels o >= from; g [K, C]. */
+function gradScalar(a: usize, step: usize, n: i32, offs: usize, K: i32, z: usize, ldz: usize, C: i32, from: i32, g: usize): void {
+  for (let x = 0; x < n; x++) {
+    const b = a + <usize>x * step, zr = z + <usize>x * ldz;
+    for (let p = 0; p < K; p++) {
+      const t = tap(b, offs, p), gp = g + (<usize>(p * C) << 2);
+      for (let o = from; o < C; o++) {
+        const d = gp + (<usize>o << 2);
+        store<f32>(d, load<f32>(d) + load<f32>(zr + (<usize>o << 2)) * t);
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function off(offs: usize, p: i32): usize { return <usize>load<i32>(offs + (<usize>p << 2)); }
+
+/**
+ * gw = z^T im2col(img): gw [C, K] (row stride K) written; z [batch * oh * ow, C] with row stride
+ * ldz (a column slice of a wider z when the channels are cut between threads). See the top of this file.
+ */
+export function conv1_filter_grad_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, strideH: i32, strideW: i32,
+  padTop: i32, padLeft: i32, dilationH: i32, dilationW: i32, oh: i32, ow: i32, C: i32, ldz: i32,
+  z: usize, img: usize, gw: usize, work: usize): void {
+  const K = kh * kw;
+  const ph = paddedSide(oh, kh, strideH, dilationH), pw = paddedSide(ow, kw, strideW, dilationW);
+  const acc = work, offs = offsAt(work, kh, kw, C), pim = pimAt(offs, K);
+  memory.fill(acc, 0, <usize>(K * C) << 2);
+  tapOffsets(kh, kw, dilationH, dilationW, pw, offs);
+  const zStride = <usize>ldz << 2, gRow = <usize>C << 2, step = <usize>strideW << 2;
+  let zr = z;
+  for (let b = 0; b < batch; b++) {
+    padImage(img + (<usize>(b * h * w) << 2), h, w, padTop, padLeft, ph, pw, pim);
+    for (let oy = 0; oy < oh; oy++, zr += <usize>ow * zStride) {
+      const a = pim + (<usize>(oy * strideH * pw) << 2);
+      let o = 0;
+      if (ASC_FEATURE_SIMD) {
+        for (; o + 8 <= C; o += 8) {
+          const zo = zr + (<usize>o << 2), g = acc + (<usize>o << 2);
+          let p = 0;
+          for (; p + 4 <= K; p += 4) {
+            gradTile8x4(a, step, ow, off(offs, p), off(offs, p + 1), off(offs, p + 2), off(offs, p + 3), zo, zStride, g + <usize>p * gRow, gRow);
+          }
+          for (; p < K; p++) gradTile8x1(a, step, ow, off(offs, p), zo, zStride, g + <usize>p * gRow);
+        }
+        if (o + 4 <= C) {
+          const zo = zr + (<usize>o << 2), g = acc + (<usize>o << 2);
+          let p = 0;
+          for (; p + 4 <= K; p += 4) {
+            gradTile4x4(a, step, ow, off(offs, p), off(offs, p + 1), off(offs, p + 2), off(offs, p + 3), zo, zStride, g + <usize>p * gRow, gRow);
+          }
+          for (; p < K; p++) gradTile4x1(a, step, ow, off(offs, p), zo, zStride, g + <usize>p * gRow);
+          o += 4;
+        }
+      }
+      if (o < C) gradScalar(a, step, ow, offs, K, zr, zStride, C, o, acc);
+    }
+  }
+  for (let o = 0; o < C; o++) {
+    for (let p = 0; p < K; p++) store<f32>(gw + (<usize>(o * K + p) << 2), load<f32>(acc + (<usize>(p * C + o) << 2)));
+  }
+}

@@ -1,0 +1,118 @@
+// The one-channel convolution kernels (assembly/conv-one-channel.ts) against the float64
+// definition, im2col/col2im and a product (src/kernels/reference/conv.ts), on both builds, over
+// fast-check geometries (batch 0 and 1, one-pixel images, strides, dilations, asymmetric
+// padding) and channel counts around the SIMD tiles' widths (1..21: 8-channel tiles, a 4-channel
+// tile, scalar tails).
+// Each output is a sum of n products added one by one in f32, so |k - r| <= (n + 1) u sum|terms|
+// (n: taps for apply; channels plus the windows adding into a pixel for the adjoint; windows for
+// the filter gradient); sum|terms| is the reference on absolute values. Outputs are written, never
+// read (they start as NaN). The two builds add in the same order: identical bits.
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { builds, f32, get, prng, scoped, type Loaded } from "./harness.js";
+import * as ref from "../../src/kernels/reference/conv.js";
+import type { ConvGeometry } from "../../src/backend/backend.js";
+import { convCaseArb, geometryOf } from "../../src/testing/index.js";
+
+const U = 2 ** -24;
+const values = (rand: () => number, n: number) => f32(Array.from({ length: n }, () => 2 * rand() - 1));
+
+function geo(g: ConvGeometry) {
+  return [g.batch, g.h, g.w, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW, g.oh, g.ow] as const;
+}
+function im2colArgs(g: ConvGeometry) {
+  return [g.batch, g.h, g.w, 1, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW, g.oh, g.ow] as const;
+}
+
+/** c [M, N] = a [M, K] b [K, N] (row-major), float64, given as element functions. */
+function product(M: number, N: number, K: number, a: (i: number, k: number) => number, b: (k: number, j: number) => number): Float64Array {
+  const c = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) { let s = 0; for (let k = 0; k < K; k++) s += a(i, k) * b(k, j); c[i * N + j] = s; }
+  return c;
+}
+
+/** The three products in float64: apply z, adjoint img, filter gradient gw (and each on absolute values). */
+function reference(g: ConvGeometry, C: number, w: Float64Array, img: Float64Array, z: Float64Array, abs = false) {
+  const f = abs ? Math.abs : (v: number) => v;
+  const rows = g.batch * g.oh * g.ow, K = g.kh * g.kw;
+  const cols = new Float64Array(rows * K);
+  ref.im2col(...im2colArgs(g), img.map(f), cols);
+  const apply = product(rows, C, K, (r, p) => cols[r * K + p]!, (p, o) => f(w[o * K + p]!));
+  const zw = product(rows, K, C, (r, o) => f(z[r * C + o]!), (o, p) => f(w[o * K + p]!));
+  const adjoint = new Float64Array(g.batch * g.h * g.w);
+  ref.col2im(...im2colArgs(g), zw, adjoint, 0);
+  const grad = product(C, K, rows, (o, r) => f(z[r * C + o]!), (r, p) => cols[r * K + p]!);
+  return { apply, adjoint, grad };
+}
+
+/** Runs the three kernels of build m; outputs start as NaN. */
+function run(m: Loaded, g: ConvGeometry, C: number, w: Float64Array, img: Float64Array, z: Float64Array) {
+  return scoped(m, (put) => {
+    const rows = g.batch * g.oh * g.ow, K = g.kh * g.kw, nImg = g.batch * g.h * g.w;
+    const work = put(new Float64Array(Math.ceil(m.k.conv1_work_size(g.kh, g.kw, g.strideH, g.strideW, g.dilationH, g.dilationW, g.oh, g.ow, C) / 4)));
+    const pw = put(w), pimg = put(img), pz = put(z);
+    const zOut = put(new Float64Array(rows * C).fill(NaN)), imgOut = put(new Float64Array(nImg).fill(NaN)), gw = put(new Float64Array(C * K).fill(NaN));
+    m.k.conv1_apply_f32(...geo(g), C, pw, pimg, zOut, work);
+    m.k.conv1_adjoint_f32(...geo(g), C, pw, pz, imgOut, work);
+    m.k.conv1_filter_grad_f32(...geo(g), C, C, pz, pimg, gw, work);
+    return { apply: get(m, zOut, rows * C), adjoint: get(m, imgOut, nImg), grad: get(m, gw, C * K) };
+  });
+}
+
+const cases = fc.record({ c: convCaseArb({ maxChannels: 1 }), C: fc.integer({ min: 1, max: 21 }), seed: fc.integer() });
+
+function inputs({ c, C, seed }: { c: Parameters<typeof geometryOf>[0]; C: number; seed: number }) {
+  const g = geometryOf(c)!;
+  const rand = prng(seed);
+  const K = g.kh * g.kw;
+  return { g, C, w: values(rand, C * K), img: values(rand, g.batch * g.h * g.w), z: values(rand, g.batch * g.oh * g.ow * C) };
+}
+
+function expectWithin(got: Float64Array, want: Float64Array, mag: Float64Array, terms: (i: number) => number, what: string): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < got.length; i++) {
+    const bound = (terms(i) + 1) * U * mag[i]!;
+    if (!(Math.abs(got[i]! - want[i]!) <= bound)) expect({ what, i, got: got[i], want: want[i], bound }).toBeUndefined();
+  }
+}
+
+describe("one-channel convolution kernels", () => {
+  for (const m of builds) {
+    it(`${m.isa}: apply, adjoint and filter gradient are the float64 products within (n + 1) u sum|terms|`, () => {
+      fc.assert(fc.property(cases, (c) => {
+        const { g, C, w, img, z } = inputs(c);
+        const got = run(m, g, C, w, img, z);
+        const want = reference(g, C, w, img, z), mag = reference(g, C, w, img, z, true);
+        const K = g.kh * g.kw, rows = g.batch * g.oh * g.ow;
+        // Windows adding into each pixel: col2im of ones.
+        const count = new Float64Array(g.batch * g.h * g.w);
+        ref.col2im(...im2colArgs(g), new Float64Array(rows * K).fill(1), count, 0);
+        expectWithin(got.apply, want.apply, mag.apply, () => K, "apply");
+        expectWithin(got.adjoint, want.adjoint, mag.adjoint, (i) => C + count[i]!, "adjoint");
+        expectWithin(got.grad, want.grad, mag.grad, () => rows, "filter gradient");
+      }), { numRuns: 200 });
+    });
+  }
+
+  it("both builds give identical bits", () => {
+    fc.assert(fc.property(cases, (c) => {
+      const { g, C, w, img, z } = inputs(c);
+      const [a, b] = builds.map((m) => run(m, g, C, w, img, z));
+      expect(a).toEqual(b);
+    }), { numRuns: 100 });
+  });
+
+  it("a hand-computed case: a 3 x 3 image, a 2 x 2 window, taps (0, 0) and (1, 1)", () => {
+    const g = geometryOf({ batch: 1, input: [3, 3, 1], kernel: [2, 2], stride: [1, 1], dilation: [1, 1], padding: 0 })!;
+    const img = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const w = Float64Array.from([1, 0, 0, 1]);
+    for (const m of builds) {
+      const got = run(m, g, 1, w, img, Float64Array.from([1, 10, 100, 1000]));
+      expect(Array.from(got.apply)).toEqual([1 + 5, 2 + 6, 4 + 8, 5 + 9]);
+      // Window r puts z[r] at its taps (0, 0) and (1, 1).
+      expect(Array.from(got.adjoint)).toEqual([1, 10, 0, 100, 1001, 10, 0, 100, 1000]);
+      // gw[0, p] = sum_r z[r] * (tap p of window r).
+      expect(Array.from(got.grad)).toEqual([1 + 20 + 400 + 5000, 2 + 30 + 500 + 6000, 4 + 50 + 700 + 8000, 5 + 60 + 800 + 9000]);
+    }
+  });
+});
