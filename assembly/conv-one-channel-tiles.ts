@@ -9,11 +9,12 @@
 import { madd } from "./madd";
 
 /**
- * Four windows (taps at a0..a3 + offs[p]) by eight channels: z_j[o..o+7] = sum_p tap_j(p) wt[p, o..o+7],
- * wt [K, C] (rows C * 4 bytes apart, already offset to channel o); z_j the windows' rows at channel o.
+ * Four windows (taps at a0..a3 + offs[p]) by eight channels: z_j[o..o+7] = sum_p tap_j(p) wt[p, o..o+7]
+ * (+ bias[o..o+7] after the sum when bias is not 0), wt [K, C] (rows C * 4 bytes apart, already
+ * offset to channel o, as bias is); z_j the windows' rows at channel o.
  */
 export function applyTile4x8(a0: usize, a1: usize, a2: usize, a3: usize, offs: usize, K: i32, wt: usize, wRow: usize,
-  z0: usize, z1: usize, z2: usize, z3: usize): void {
+  bias: usize, z0: usize, z1: usize, z2: usize, z3: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let t = wt;
@@ -27,6 +28,11 @@ export function applyTile4x8(a0: usize, a1: usize, a2: usize, a3: usize, offs: u
     c20 = madd(s2, w0, c20); c21 = madd(s2, w1, c21);
     c30 = madd(s3, w0, c30); c31 = madd(s3, w1, c31);
   }
+  if (bias) {
+    const b0 = v128.load(bias), b1 = v128.load(bias, 16);
+    c00 = f32x4.add(c00, b0); c01 = f32x4.add(c01, b1); c10 = f32x4.add(c10, b0); c11 = f32x4.add(c11, b1);
+    c20 = f32x4.add(c20, b0); c21 = f32x4.add(c21, b1); c30 = f32x4.add(c30, b0); c31 = f32x4.add(c31, b1);
+  }
   v128.store(z0, c00); v128.store(z0, c01, 16);
   v128.store(z1, c10); v128.store(z1, c11, 16);
   v128.store(z2, c20); v128.store(z2, c21, 16);
@@ -35,7 +41,7 @@ export function applyTile4x8(a0: usize, a1: usize, a2: usize, a3: usize, offs: u
 
 /** applyTile4x8 for four channels. */
 export function applyTile4x4(a0: usize, a1: usize, a2: usize, a3: usize, offs: usize, K: i32, wt: usize, wRow: usize,
-  z0: usize, z1: usize, z2: usize, z3: usize): void {
+  bias: usize, z0: usize, z1: usize, z2: usize, z3: usize): void {
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
   let t = wt;
   for (let p = 0; p < K; p++, t += wRow) {
@@ -45,6 +51,10 @@ export function applyTile4x4(a0: usize, a1: usize, a2: usize, a3: usize, offs: u
     c1 = madd(v128.load32_splat(a1 + off), w, c1);
     c2 = madd(v128.load32_splat(a2 + off), w, c2);
     c3 = madd(v128.load32_splat(a3 + off), w, c3);
+  }
+  if (bias) {
+    const b = v128.load(bias);
+    c0 = f32x4.add(c0, b); c1 = f32x4.add(c1, b); c2 = f32x4.add(c2, b); c3 = f32x4.add(c3, b);
   }
   v128.store(z0, c0); v128.store(z1, c1); v128.store(z2, c2); v128.store(z3, c3);
 }

@@ -7,9 +7,10 @@
 // image; window (oy, ox) of image b is row r = (b * oh + oy) * ow + ox of z [batch * oh * ow, C]
 // (row stride C, or ldz); wgt is [C, K] row-major, tap p = ky * kw + kx. With
 // col_r[p] = img[b, oy * sH - pT + ky * dH, ox * sW - pL + kx * dW] (0 outside the image):
-//   conv1_apply_f32        z[r, o] = sum_p col_r[p] wgt[o, p]              (im2col(img) wgt^T)
+//   conv1_apply_f32        z[r, o] = sum_p col_r[p] wgt[o, p] (+ bias[o])  (im2col(img) wgt^T, bias added to the sum)
 //   conv1_adjoint_f32      img = col2im(z wgt): the pixel under tap p of window r gets sum_o z[r, o] wgt[o, p]
-//   conv1_filter_grad_f32  gw[o, p] = sum_r z[r, o] col_r[p]                (z^T im2col(img))
+//   conv1_filter_grad_f32  gw[o, p] = sum_r z[r, o] col_r[p]                (z^T im2col(img)),
+//                          and gb[o] = sum_r z[r, o] when gb is not 0 (the bias gradient)
 // Every sum starts from 0 and adds its products one by one, each a multiply then an add: apply
 // over p = 0..K-1, filter grad over r in increasing order, adjoint over o = 0..C-1, and each
 // pixel of img receives its terms in (r, p) order. The scalar and SIMD builds (register tiles in
@@ -84,8 +85,11 @@ function padImage(src: usize, h: i32, w: i32, pT: i32, pL: i32, ph: i32, pw: i32
 // @ts-ignore: decorator
 @inline function tap(a: usize, offs: usize, p: i32): f32 { return load<f32>(a + <usize>load<i32>(offs + (<usize>p << 2))); }
 
-/** z[r, o] for channels o >= from of the window at a (wt [K, C]): taps outer, channels inner, each sum in p order. */
-function applyScalar(a: usize, offs: usize, K: i32, wt: usize, C: i32, from: i32, zr: usize): void {
+/**
+ * z[r, o] for channels o >= from of the window at a (wt [K, C]): taps outer, channels inner, each
+ * sum in p order, then + bias[o] when bias is not 0.
+ */
+function applyScalar(a: usize, offs: usize, K: i32, wt: usize, C: i32, from: i32, bias: usize, zr: usize): void {
   for (let o = from; o < C; o++) store<f32>(zr + (<usize>o << 2), 0);
   for (let p = 0; p < K; p++) {
     const t = tap(a, offs, p), wp = wt + (<usize>(p * C) << 2);
@@ -94,12 +98,18 @@ function applyScalar(a: usize, offs: usize, K: i32, wt: usize, C: i32, from: i32
       store<f32>(d, load<f32>(d) + t * load<f32>(wp + (<usize>o << 2)));
     }
   }
+  if (bias) {
+    for (let o = from; o < C; o++) {
+      const d = zr + (<usize>o << 2);
+      store<f32>(d, load<f32>(d) + load<f32>(bias + (<usize>o << 2)));
+    }
+  }
 }
 
-/** z = im2col(img) wgt^T, z [batch * oh * ow, C] with row stride C. See the top of this file. */
+/** z = im2col(img) wgt^T (+ bias [C] when bias is not 0), z [batch * oh * ow, C] with row stride C. See the top of this file. */
 export function conv1_apply_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, strideH: i32, strideW: i32,
   padTop: i32, padLeft: i32, dilationH: i32, dilationW: i32, oh: i32, ow: i32, C: i32,
-  wgt: usize, img: usize, z: usize, work: usize): void {
+  wgt: usize, bias: usize, img: usize, z: usize, work: usize): void {
   const K = kh * kw, n = oh * ow;
   const ph = paddedSide(oh, kh, strideH, dilationH), pw = paddedSide(ow, kw, strideW, dilationW);
   const wt = work, offs = offsAt(work, kh, kw, C), pim = pimAt(offs, K), spare = spareAt(pim, ph, pw);
@@ -112,7 +122,7 @@ export function conv1_apply_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, st
     padImage(img + (<usize>(b * h * w) << 2), h, w, padTop, padLeft, ph, pw, pim);
     const zb = z + <usize>(b * n) * zRow;
     if (!ASC_FEATURE_SIMD) {
-      for (let r = 0; r < n; r++) applyScalar(windowAt(pim, r, ow, strideH, strideW, pw), offs, K, wt, C, 0, zb + <usize>r * zRow);
+      for (let r = 0; r < n; r++) applyScalar(windowAt(pim, r, ow, strideH, strideW, pw), offs, K, wt, C, 0, bias, zb + <usize>r * zRow);
       continue;
     }
     for (let r = 0; r < n; r += 4) {
@@ -126,18 +136,18 @@ export function conv1_apply_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, st
       let o = 0;
       for (; o + 8 <= C; o += 8) {
         const at = <usize>o << 2;
-        applyTile4x8(a0, a1, a2, a3, offs, K, wt + at, zRow, z0 + at, z1 + at, z2 + at, z3 + at);
+        applyTile4x8(a0, a1, a2, a3, offs, K, wt + at, zRow, bias ? bias + at : 0, z0 + at, z1 + at, z2 + at, z3 + at);
       }
       if (o + 4 <= C) {
         const at = <usize>o << 2;
-        applyTile4x4(a0, a1, a2, a3, offs, K, wt + at, zRow, z0 + at, z1 + at, z2 + at, z3 + at);
+        applyTile4x4(a0, a1, a2, a3, offs, K, wt + at, zRow, bias ? bias + at : 0, z0 + at, z1 + at, z2 + at, z3 + at);
         o += 4;
       }
       if (o < C) {
-        applyScalar(a0, offs, K, wt, C, o, z0);
-        if (r + 1 < n) applyScalar(a1, offs, K, wt, C, o, z1);
-        if (r + 2 < n) applyScalar(a2, offs, K, wt, C, o, z2);
-        if (r + 3 < n) applyScalar(a3, offs, K, wt, C, o, z3);
+        applyScalar(a0, offs, K, wt, C, o, bias, z0);
+        if (r + 1 < n) applyScalar(a1, offs, K, wt, C, o, bias, z1);
+        if (r + 2 < n) applyScalar(a2, offs, K, wt, C, o, bias, z2);
+        if (r + 3 < n) applyScalar(a3, offs, K, wt, C, o, bias, z3);
       }
     }
   }
@@ -239,17 +249,38 @@ function gradScalar(a: usize, step: usize, n: i32, offs: usize, K: i32, z: usize
 // @ts-ignore: decorator
 @inline function off(offs: usize, p: i32): usize { return <usize>load<i32>(offs + (<usize>p << 2)); }
 
+/** gb[o] += z_x[o] for the n rows x of z (ldz bytes apart), o < C, rows in order. */
+function biasRows(z: usize, ldz: usize, n: i32, C: i32, gb: usize): void {
+  let o = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; o + 4 <= C; o += 4) {
+      const at = <usize>o << 2;
+      let v = v128.load(gb + at), q = z + at;
+      for (let x = 0; x < n; x++, q += ldz) v = f32x4.add(v, v128.load(q));
+      v128.store(gb + at, v);
+    }
+  }
+  for (; o < C; o++) {
+    const at = <usize>o << 2;
+    let s = load<f32>(gb + at), q = z + at;
+    for (let x = 0; x < n; x++, q += ldz) s += load<f32>(q);
+    store<f32>(gb + at, s);
+  }
+}
+
 /**
- * gw = z^T im2col(img): gw [C, K] (row stride K) written; z [batch * oh * ow, C] with row stride
- * ldz (a column slice of a wider z when the channels are cut between threads). See the top of this file.
+ * gw = z^T im2col(img): gw [C, K] (row stride K) written, and gb [C] = the column sums of z when
+ * gb is not 0; z [batch * oh * ow, C] with row stride ldz (a column slice of a wider z when the
+ * channels are cut between threads). See the top of this file.
  */
 export function conv1_filter_grad_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, strideH: i32, strideW: i32,
   padTop: i32, padLeft: i32, dilationH: i32, dilationW: i32, oh: i32, ow: i32, C: i32, ldz: i32,
-  z: usize, img: usize, gw: usize, work: usize): void {
+  z: usize, img: usize, gw: usize, gb: usize, work: usize): void {
   const K = kh * kw;
   const ph = paddedSide(oh, kh, strideH, dilationH), pw = paddedSide(ow, kw, strideW, dilationW);
   const acc = work, offs = offsAt(work, kh, kw, C), pim = pimAt(offs, K);
   memory.fill(acc, 0, <usize>(K * C) << 2);
+  if (gb) memory.fill(gb, 0, <usize>C << 2);
   tapOffsets(kh, kw, dilationH, dilationW, pw, offs);
   const zStride = <usize>ldz << 2, gRow = <usize>C << 2, step = <usize>strideW << 2;
   let zr = z;
@@ -278,6 +309,7 @@ export function conv1_filter_grad_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i
         }
       }
       if (o < C) gradScalar(a, step, ow, offs, K, zr, zStride, C, o, acc);
+      if (gb) biasRows(zr, zStride, ow, C, gb); // the row's z again, from cache
     }
   }
   for (let o = 0; o < C; o++) {

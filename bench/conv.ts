@@ -89,7 +89,11 @@ export function convPasses(be: WasmBackend, layers: readonly ConvLayer[] = keras
       add(name, gemm, "GEMM alone", flops, () => be.gemm(false, true, rows, O, K, 1, cols, K, w!, K, 0, y, O), null);
       add(name, gemm, "forward", flops, () => layer.forward(be, [w!, b!], batch, x, y, cols), () => be.im2col(g, x, cols));
       // The filter gradient reads the columns the forward left (as in training).
-      add(name, gemm, "backward-filter", flops, () => { convFilterGrad(be, g, O, dy, columns ? cols : x, gw); be.colSum(rows, O, dy, O, 0, gb); }, null);
+      add(name, gemm, "backward-filter", flops, () => {
+        if (!columns) { be.conv1FilterGrad(g, O, dy, x, gw, gb); return; } // with the bias gradient, as Conv2d.backward
+        convFilterGrad(be, g, O, dy, cols, gw);
+        be.colSum(rows, O, dy, O, 0, gb);
+      }, null);
       add(name, gemm, "backward-input", flops, () => convAdjoint(be, g, O, w!, dy, dx, cols), () => be.col2im(g, cols, dx));
       be.im2col(g, x, cols);
     } else {

@@ -117,12 +117,14 @@ export interface Backend<B extends Buffer = Buffer> {
    * The three products of a convolution whose image side has one channel (g.c === 1: the first
    * layer of an image encoder, the last of its decoder), without a column matrix. img is
    * [g.batch, h, w], z [g.batch * oh * ow, C], w [C, kh * kw].
-   * conv1Apply: z = im2col(img) w^T. conv1Adjoint: img = col2im(z w). conv1FilterGrad: gw = z^T im2col(img).
+   * conv1Apply: z = im2col(img) w^T (+ bias [C] on every row, added after the sum, as biasAdd
+   * would). conv1Adjoint: img = col2im(z w). conv1FilterGrad: gw = z^T im2col(img), and
+   * gb = the column sums of z (the bias gradient, as colSum) when given.
    * Equal (up to rounding) to im2col/col2im and gemm with the same geometry.
    */
-  conv1Apply(g: ConvGeometry, C: number, w: B, img: B, z: B): void;
+  conv1Apply(g: ConvGeometry, C: number, w: B, img: B, z: B, bias?: B | null): void;
   conv1Adjoint(g: ConvGeometry, C: number, w: B, z: B, img: B): void;
-  conv1FilterGrad(g: ConvGeometry, C: number, z: B, img: B, gw: B): void;
+  conv1FilterGrad(g: ConvGeometry, C: number, z: B, img: B, gw: B, gb?: B | null): void;
 
   /** Fills out with standard normal draws from key (stream 0). */
   normal(key: Key, out: B): void;

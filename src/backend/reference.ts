@@ -82,20 +82,22 @@ export class ReferenceBackend implements Backend<F> {
   }
 
   /** Through im2col/col2im and gemm in float64 (the definition). */
-  conv1Apply(g: ConvGeometry, C: number, w: F, img: F, z: F): void {
+  conv1Apply(g: ConvGeometry, C: number, w: F, img: F, z: F, bias: F | null = null): void {
     const rows = g.batch * g.oh * g.ow, K = g.kh * g.kw, cols = new Float64Array(rows * K);
     this.im2col(g, img, cols);
     this.gemm(false, true, rows, C, K, 1, cols, K, w, K, 0, z, C);
+    if (bias) this.biasAdd(rows, C, bias, z, C);
   }
   conv1Adjoint(g: ConvGeometry, C: number, w: F, z: F, img: F): void {
     const rows = g.batch * g.oh * g.ow, K = g.kh * g.kw, cols = new Float64Array(rows * K);
     this.gemm(false, false, rows, K, C, 1, z, C, w, K, 0, cols, K);
     this.col2im(g, cols, img);
   }
-  conv1FilterGrad(g: ConvGeometry, C: number, z: F, img: F, gw: F): void {
+  conv1FilterGrad(g: ConvGeometry, C: number, z: F, img: F, gw: F, gb: F | null = null): void {
     const rows = g.batch * g.oh * g.ow, K = g.kh * g.kw, cols = new Float64Array(rows * K);
     this.im2col(g, img, cols);
     this.gemm(true, false, C, K, rows, 1, z, C, cols, K, 0, gw, K);
+    if (gb) this.colSum(rows, C, z, C, 0, gb);
   }
 
   normal(key: Key, out: F): void { out.set(normalF64(key, out.length)); }

@@ -165,14 +165,14 @@ export class WasmBackend implements Backend<WasmBuffer> {
       g.dilationH, g.dilationW, g.oh, g.ow, cols.ptr, x.ptr, accumulate ? 1 : 0);
   }
 
-  conv1Apply(g: ConvGeometry, C: number, w: WasmBuffer, img: WasmBuffer, z: WasmBuffer): void {
-    this.k.conv1_apply_f32(...conv1Args(g), C, w.ptr, img.ptr, z.ptr, this.workOf(conv1WorkBytes(this.k, g, C)));
+  conv1Apply(g: ConvGeometry, C: number, w: WasmBuffer, img: WasmBuffer, z: WasmBuffer, bias: WasmBuffer | null = null): void {
+    this.k.conv1_apply_f32(...conv1Args(g), C, w.ptr, bias ? bias.ptr : 0, img.ptr, z.ptr, this.workOf(conv1WorkBytes(this.k, g, C)));
   }
   conv1Adjoint(g: ConvGeometry, C: number, w: WasmBuffer, z: WasmBuffer, img: WasmBuffer): void {
     this.k.conv1_adjoint_f32(...conv1Args(g), C, w.ptr, z.ptr, img.ptr, this.workOf(conv1WorkBytes(this.k, g, C)));
   }
-  conv1FilterGrad(g: ConvGeometry, C: number, z: WasmBuffer, img: WasmBuffer, gw: WasmBuffer): void {
-    this.k.conv1_filter_grad_f32(...conv1Args(g), C, C, z.ptr, img.ptr, gw.ptr, this.workOf(conv1WorkBytes(this.k, g, C)));
+  conv1FilterGrad(g: ConvGeometry, C: number, z: WasmBuffer, img: WasmBuffer, gw: WasmBuffer, gb: WasmBuffer | null = null): void {
+    this.k.conv1_filter_grad_f32(...conv1Args(g), C, C, z.ptr, img.ptr, gw.ptr, gb ? gb.ptr : 0, this.workOf(conv1WorkBytes(this.k, g, C)));
   }
 
   normal(key: Key, out: WasmBuffer): void {

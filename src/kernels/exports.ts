@@ -207,18 +207,21 @@ export interface KernelExports {
   /** Bytes of work the conv1 kernels need. */
   conv1_work_size(kh: number, kw: number, strideH: number, strideW: number, dilationH: number, dilationW: number,
     oh: number, ow: number, C: number): number;
-  /** z = im2col(img) W^T ([batch * oh * ow, C], row stride C); z is not read. */
+  /** z = im2col(img) W^T ([batch * oh * ow, C], row stride C), + bias [C] after each sum when bias is not 0; z is not read. */
   conv1_apply_f32(batch: number, h: number, w: number, kh: number, kw: number, strideH: number, strideW: number,
     padTop: number, padLeft: number, dilationH: number, dilationW: number, oh: number, ow: number, C: number,
-    wgt: Ptr, img: Ptr, z: Ptr, work: Ptr): void;
+    wgt: Ptr, bias: Ptr, img: Ptr, z: Ptr, work: Ptr): void;
   /** img = col2im(z W) (written; pixels no window reaches get 0). */
   conv1_adjoint_f32(batch: number, h: number, w: number, kh: number, kw: number, strideH: number, strideW: number,
     padTop: number, padLeft: number, dilationH: number, dilationW: number, oh: number, ow: number, C: number,
     wgt: Ptr, z: Ptr, img: Ptr, work: Ptr): void;
-  /** gw [C, kh * kw] = z^T im2col(img), written; z's rows ldz floats apart (a channel slice of a wider z). */
+  /**
+   * gw [C, kh * kw] = z^T im2col(img), written, and gb [C] = column sums of z (each over the rows
+   * in order) when gb is not 0; z's rows ldz floats apart (a channel slice of a wider z).
+   */
   conv1_filter_grad_f32(batch: number, h: number, w: number, kh: number, kw: number, strideH: number, strideW: number,
     padTop: number, padLeft: number, dilationH: number, dilationW: number, oh: number, ow: number, C: number, ldz: number,
-    z: Ptr, img: Ptr, gw: Ptr, work: Ptr): void;
+    z: Ptr, img: Ptr, gw: Ptr, gb: Ptr, work: Ptr): void;
   // ---- Counter-based PRNG: Threefry-2x32, 20 rounds (assembly/random.ts) ----
   // Streams 1 and 2 are reserved for split and foldIn (src/random): kernel callers draw from
   // stream 0 with a key from split/foldIn. A negative n writes nothing.

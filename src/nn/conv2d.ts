@@ -196,6 +196,7 @@ export class Conv2d implements Layer {
   forward<B extends Buffer>(be: Backend<B>, p: readonly B[], batch: number, x: B, y: B, ws?: B): void {
     const g = withBatch(this.geometry, batch), O = this.outChannels;
     const need = this.workspace(batch);
+    if (isOneChannel(g)) { be.conv1Apply(g, O, p[0]!, x, y, this.bias ? p[1]! : null); return; } // the bias added in the kernel
     const cols = usesColumns(g) ? ws ?? be.alloc(need) : null;
     convApply(be, g, O, p[0]!, x, y, cols);
     if (this.bias) be.biasAdd(batch * g.oh * g.ow, O, p[1]!, y, O);
@@ -215,8 +216,11 @@ export class Conv2d implements Layer {
       cols = ws ?? be.alloc(need);
       if (!(ws && ctx?.wsHoldsForward)) be.im2col(g, x, cols);
     }
-    convFilterGrad(be, g, O, dy, cols ?? x, gr[0]!);
-    if (this.bias) be.colSum(batch * g.oh * g.ow, O, dy, O, 0, gr[1]!);
+    if (isOneChannel(g)) be.conv1FilterGrad(g, O, dy, x, gr[0]!, this.bias ? gr[1]! : null); // with the bias gradient
+    else {
+      convFilterGrad(be, g, O, dy, cols ?? x, gr[0]!);
+      if (this.bias) be.colSum(batch * g.oh * g.ow, O, dy, O, 0, gr[1]!);
+    }
     if (dx) convAdjoint(be, g, O, p[0]!, dy, dx, cols);
     if (cols && cols !== ws) be.free(cols);
   }

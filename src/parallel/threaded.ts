@@ -231,12 +231,12 @@ export class ThreadedBackend extends WasmBackend {
       g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW, g.oh, g.ow, cols.ptr + 4 * at * per, x.ptr + 4 * at * img, accumulate ? 1 : 0] })));
   }
 
-  override conv1Apply(g: ConvGeometry, C: number, w: WasmBuffer, img: WasmBuffer, z: WasmBuffer): void {
+  override conv1Apply(g: ConvGeometry, C: number, w: WasmBuffer, img: WasmBuffer, z: WasmBuffer, bias: WasmBuffer | null = null): void {
     const per = g.oh * g.ow;
-    if (!this.pool || g.batch < 2 || 2 * g.batch * per * C * g.kh * g.kw < this.minFlops) { super.conv1Apply(g, C, w, img, z); return; }
+    if (!this.pool || g.batch < 2 || 2 * g.batch * per * C * g.kh * g.kw < this.minFlops) { super.conv1Apply(g, C, w, img, z, bias); return; }
     const bytes = conv1WorkBytes(this.kernels, g, C), img1 = g.h * g.w;
     this.run(cut(g.batch, this.pool.threads, 1).map(([at, len], t) => ({ fn: "conv1_apply_f32",
-      args: [...conv1Args(g, len), C, w.ptr, img.ptr + 4 * at * img1, z.ptr + 4 * at * per * C, this.threadWork(t, bytes)] })));
+      args: [...conv1Args(g, len), C, w.ptr, bias ? bias.ptr : 0, img.ptr + 4 * at * img1, z.ptr + 4 * at * per * C, this.threadWork(t, bytes)] })));
   }
 
   override conv1Adjoint(g: ConvGeometry, C: number, w: WasmBuffer, z: WasmBuffer, img: WasmBuffer): void {
@@ -247,11 +247,12 @@ export class ThreadedBackend extends WasmBackend {
       args: [...conv1Args(g, len), C, w.ptr, z.ptr + 4 * at * per * C, img.ptr + 4 * at * img1, this.threadWork(t, bytes)] })));
   }
 
-  override conv1FilterGrad(g: ConvGeometry, C: number, z: WasmBuffer, img: WasmBuffer, gw: WasmBuffer): void {
+  override conv1FilterGrad(g: ConvGeometry, C: number, z: WasmBuffer, img: WasmBuffer, gw: WasmBuffer, gb: WasmBuffer | null = null): void {
     const K = g.kh * g.kw;
     const parts = cut(C, this.pool ? this.pool.threads : 1, 8);
-    if (!this.pool || parts.length < 2 || 2 * g.batch * g.oh * g.ow * C * K < this.minFlops) { super.conv1FilterGrad(g, C, z, img, gw); return; }
+    if (!this.pool || parts.length < 2 || 2 * g.batch * g.oh * g.ow * C * K < this.minFlops) { super.conv1FilterGrad(g, C, z, img, gw, gb); return; }
     this.run(parts.map(([at, len], t) => ({ fn: "conv1_filter_grad_f32",
-      args: [...conv1Args(g), len, C, z.ptr + 4 * at, img.ptr, gw.ptr + 4 * at * K, this.threadWork(t, conv1WorkBytes(this.kernels, g, len))] })));
+      args: [...conv1Args(g), len, C, z.ptr + 4 * at, img.ptr, gw.ptr + 4 * at * K, gb ? gb.ptr + 4 * at : 0,
+        this.threadWork(t, conv1WorkBytes(this.kernels, g, len))] })));
   }
 }

@@ -164,9 +164,11 @@ describe("the threaded kernels equal one thread bit for bit", () => {
       (c, C, seed) => {
         const g = geometryOf({ ...c, input: [c.input[0], c.input[1], 1] })!;
         const image = g.batch * g.h * g.w, z = g.batch * g.oh * g.ow * C, K = g.kh * g.kw;
-        same([values(C * K, seed), values(image, seed + 1), values(z, seed + 2)], (be, [w, img, zb]) => { be.conv1Apply(g, C, w!, img!, zb!); return [zb!]; });
+        same([values(C * K, seed), values(image, seed + 1), values(z, seed + 2), values(C, seed + 8)],
+          (be, [w, img, zb, bias]) => { be.conv1Apply(g, C, w!, img!, zb!, seed % 2 ? bias! : null); return [zb!]; });
         same([values(C * K, seed), values(z, seed + 3), values(image, seed + 4)], (be, [w, zb, img]) => { be.conv1Adjoint(g, C, w!, zb!, img!); return [img!]; });
-        same([values(z, seed + 5), values(image, seed + 6), values(C * K, seed + 7)], (be, [zb, img, gw]) => { be.conv1FilterGrad(g, C, zb!, img!, gw!); return [gw!]; });
+        same([values(z, seed + 5), values(image, seed + 6), values(C * K, seed + 7), values(C, seed + 9)],
+          (be, [zb, img, gw, gb]) => { be.conv1FilterGrad(g, C, zb!, img!, gw!, gb!); return [gw!, gb!]; });
       }), { numRuns: 60 });
   });
 });
