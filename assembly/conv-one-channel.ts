@@ -19,7 +19,7 @@
 // Work (conv1_work_size bytes): the weights as the tiles read them (apply: transposed [K, C];
 // adjoint: [C, L], L taps per window with zeros past the real ones) or the filter gradient's
 // accumulators [K, C]; the taps' byte offsets in the padded image (i32 [K]); one image copied
-// into a zero-padded image of ph x pw pixels (and 4 more floats), so windows need no bounds
+// into a zero-padded image of ph x pw pixels (and 8 more floats), so windows need no bounds
 // checks; a scratch row. The adjoint's L is 4 kh, tap (ky, kx) at lane 4 ky + kx, when kw <= 4
 // and dilationW is 1 (SIMD): a window's row of taps is then added into the padded image as one
 // f32x4 (the lanes past kw add 0, which leaves every value's bits as they are: a sum that starts
@@ -40,7 +40,7 @@ import { adjointTile2x12, adjointTile2x4, applyTile4x4, applyTile4x8, gradTile4x
 // @ts-ignore: decorator
 @inline function pimAt(offs: usize, K: i32): usize { return offs + align16(<usize>K << 2); }
 // @ts-ignore: decorator
-@inline function spareAt(pim: usize, ph: i32, pw: i32): usize { return pim + align16(<usize>(ph * pw + 4) << 2); }
+@inline function spareAt(pim: usize, ph: i32, pw: i32): usize { return pim + align16(<usize>(ph * pw + 8) << 2); }
 
 /** The most lanes a window's taps take in the adjoint's layouts (K rounded up to 4, or 4 kh). */
 // @ts-ignore: decorator
@@ -51,7 +51,7 @@ export function conv1_work_size(kh: i32, kw: i32, strideH: i32, strideW: i32, di
   oh: i32, ow: i32, C: i32): usize {
   const K = kh * kw, L = maxLanes(kh, kw);
   const ph = paddedSide(oh, kh, strideH, dilationH), pw = paddedSide(ow, kw, strideW, dilationW);
-  return align16(<usize>(L * C) << 2) + align16(<usize>K << 2) + align16(<usize>(ph * pw + 4) << 2) + align16(<usize>max<i32>(C, 2 * L) << 2);
+  return align16(<usize>(L * C) << 2) + align16(<usize>K << 2) + align16(<usize>(ph * pw + 8) << 2) + align16(<usize>max<i32>(C, 2 * L) << 2);
 }
 
 /** offs[ky * kw + kx] = byte offset of tap (ky, kx) from its window's top-left in the padded image. */
@@ -181,6 +181,29 @@ function adjointScalar(zr: usize, C: i32, wp: usize, K4: i32, K: i32, cols: usiz
   for (let ky = 0; ky < kh; ky++, d += rowStep, c += 16) v128.store(d, f32x4.add(v128.load(d), v128.load(c)));
 }
 
+/**
+ * scatterRows for two neighbouring windows of one output row, the second `shift` pixels (1 or 2)
+ * right of the first at a, their rows of taps (kw <= 4) combined in registers: per row one f32x4
+ * load and store (two when kw + shift > 4) instead of two overlapping ones, each pixel still
+ * receiving the first window's term, then the second's. Lanes beyond the windows add 0; the
+ * padded image has 8 floats of slack for them.
+ */
+// @ts-ignore: decorator
+@inline function scatterPair(a: usize, rowStep: usize, kh: i32, kw: i32, shift: i32, c0: usize, c1: usize): void {
+  const zero = f32x4.splat(0);
+  let d = a, p = c0, q = c1;
+  for (let ky = 0; ky < kh; ky++, d += rowStep, p += 16, q += 16) {
+    const r0 = v128.load(p), r1 = v128.load(q);
+    if (shift == 1) {
+      v128.store(d, f32x4.add(f32x4.add(v128.load(d), r0), v128.shuffle<f32>(zero, r1, 0, 4, 5, 6)));
+      if (kw == 4) v128.store(d, f32x4.add(v128.load(d, 16), v128.shuffle<f32>(r1, zero, 3, 4, 4, 4)), 16);
+    } else {
+      v128.store(d, f32x4.add(f32x4.add(v128.load(d), r0), v128.shuffle<f32>(zero, r1, 0, 1, 4, 5)));
+      if (kw >= 3) v128.store(d, f32x4.add(v128.load(d, 16), v128.shuffle<f32>(r1, zero, 2, 3, 4, 4)), 16);
+    }
+  }
+}
+
 /** img = col2im(z wgt), img [batch, h, w] written (pixels no window reaches get 0). See the top of this file. */
 export function conv1_adjoint_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, strideH: i32, strideW: i32,
   padTop: i32, padLeft: i32, dilationH: i32, dilationW: i32, oh: i32, ow: i32, C: i32,
@@ -188,6 +211,7 @@ export function conv1_adjoint_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, 
   const K = kh * kw, K4 = (K + 3) & ~3, n = oh * ow;
   const ph = paddedSide(oh, kh, strideH, dilationH), pw = paddedSide(ow, kw, strideW, dilationW);
   const byRows = ASC_FEATURE_SIMD && kw <= 4 && dilationW == 1, L = byRows ? 4 * kh : K4;
+  const pairs = strideW == 1 || strideW == 2; // scatterPair's shifts
   const wp = work, offs = offsAt(work, kh, kw, C), pim = pimAt(offs, K), cols0 = spareAt(pim, ph, pw), cols1 = cols0 + (<usize>L << 2);
   for (let o = 0; o < C; o++) {
     for (let q = 0; q < L; q++) {
@@ -199,7 +223,7 @@ export function conv1_adjoint_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, 
   tapOffsets(kh, kw, dilationH, dilationW, pw, offs);
   const zRow = <usize>C << 2, wRow = <usize>L << 2, rowStep = <usize>(dilationH * pw) << 2;
   for (let b = 0; b < batch; b++) {
-    memory.fill(pim, 0, <usize>(ph * pw + 4) << 2);
+    memory.fill(pim, 0, <usize>(ph * pw + 8) << 2);
     const zb = z + <usize>(b * n) * zRow;
     for (let r = 0; r < n; r += 2) {
       const z0 = zb + <usize>r * zRow, two = r + 1 < n;
@@ -209,7 +233,9 @@ export function conv1_adjoint_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, 
         for (; t + 12 <= L; t += 12) adjointTile2x12(z0, z1, C, wp + (<usize>t << 2), wRow, cols0 + (<usize>t << 2), cols1 + (<usize>t << 2));
         for (; t < L; t += 4) adjointTile2x4(z0, z1, C, wp + (<usize>t << 2), wRow, cols0 + (<usize>t << 2), cols1 + (<usize>t << 2));
         if (byRows) {
-          scatterRows(windowAt(pim, r, ow, strideH, strideW, pw), rowStep, kh, cols0);
+          const a0 = windowAt(pim, r, ow, strideH, strideW, pw);
+          if (two && pairs && r % ow + 1 < ow) { scatterPair(a0, rowStep, kh, kw, strideW, cols0, cols1); continue; }
+          scatterRows(a0, rowStep, kh, cols0);
           if (two) scatterRows(windowAt(pim, r + 1, ow, strideH, strideW, pw), rowStep, kh, cols1);
           continue;
         }
