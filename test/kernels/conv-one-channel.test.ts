@@ -11,42 +11,11 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { builds, f32, get, prng, scoped, type Loaded } from "./harness.js";
-import * as ref from "../../src/kernels/reference/conv.js";
 import type { ConvGeometry } from "../../src/backend/backend.js";
 import { convCaseArb, geometryOf } from "../../src/testing/index.js";
+import { expectWithin, geo, reference, windowCounts } from "./conv-one-channel-support.js";
 
-const U = 2 ** -24;
 const values = (rand: () => number, n: number) => f32(Array.from({ length: n }, () => 2 * rand() - 1));
-
-function geo(g: ConvGeometry) {
-  return [g.batch, g.h, g.w, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW, g.oh, g.ow] as const;
-}
-function im2colArgs(g: ConvGeometry) {
-  return [g.batch, g.h, g.w, 1, g.kh, g.kw, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW, g.oh, g.ow] as const;
-}
-
-/** c [M, N] = a [M, K] b [K, N] (row-major), float64, given as element functions. */
-function product(M: number, N: number, K: number, a: (i: number, k: number) => number, b: (k: number, j: number) => number): Float64Array {
-  const c = new Float64Array(M * N);
-  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) { let s = 0; for (let k = 0; k < K; k++) s += a(i, k) * b(k, j); c[i * N + j] = s; }
-  return c;
-}
-
-/** The three products in float64: apply z, adjoint img, filter gradient gw (and each on absolute values). */
-function reference(g: ConvGeometry, C: number, w: Float64Array, img: Float64Array, z: Float64Array, bias: Float64Array | null, abs = false) {
-  const f = abs ? Math.abs : (v: number) => v;
-  const rows = g.batch * g.oh * g.ow, K = g.kh * g.kw;
-  const cols = new Float64Array(rows * K);
-  ref.im2col(...im2colArgs(g), img.map(f), cols);
-  const apply = product(rows, C, K, (r, p) => cols[r * K + p]!, (p, o) => f(w[o * K + p]!));
-  if (bias) for (let i = 0; i < apply.length; i++) apply[i]! += f(bias[i % C]!);
-  const zw = product(rows, K, C, (r, o) => f(z[r * C + o]!), (o, p) => f(w[o * K + p]!));
-  const adjoint = new Float64Array(g.batch * g.h * g.w);
-  ref.col2im(...im2colArgs(g), zw, adjoint, 0);
-  const grad = product(C, K, rows, (o, r) => f(z[r * C + o]!), (r, p) => cols[r * K + p]!);
-  const biasGrad = product(C, 1, rows, (o, r) => f(z[r * C + o]!), () => 1);
-  return { apply, adjoint, grad, biasGrad };
-}
 
 /** Runs the three kernels of build m; outputs start as NaN. */
 function run(m: Loaded, g: ConvGeometry, C: number, w: Float64Array, img: Float64Array, z: Float64Array, bias: Float64Array | null = null) {
@@ -73,14 +42,6 @@ function inputs({ c, C, seed, withBias }: { c: Parameters<typeof geometryOf>[0];
     bias: withBias ? values(rand, C) : null };
 }
 
-function expectWithin(got: Float64Array, want: Float64Array, mag: Float64Array, terms: (i: number) => number, what: string): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < got.length; i++) {
-    const bound = (terms(i) + 1) * U * mag[i]!;
-    if (!(Math.abs(got[i]! - want[i]!) <= bound)) expect({ what, i, got: got[i], want: want[i], bound }).toBeUndefined();
-  }
-}
-
 describe("one-channel convolution kernels", () => {
   for (const m of builds) {
     it(`${m.isa}: apply, adjoint and filter gradient are the float64 products within (n + 1) u sum|terms|`, () => {
@@ -88,10 +49,7 @@ describe("one-channel convolution kernels", () => {
         const { g, C, w, img, z, bias } = inputs(c);
         const got = run(m, g, C, w, img, z, bias);
         const want = reference(g, C, w, img, z, bias), mag = reference(g, C, w, img, z, bias, true);
-        const K = g.kh * g.kw, rows = g.batch * g.oh * g.ow;
-        // Windows adding into each pixel: col2im of ones.
-        const count = new Float64Array(g.batch * g.h * g.w);
-        ref.col2im(...im2colArgs(g), new Float64Array(rows * K).fill(1), count, 0);
+        const K = g.kh * g.kw, rows = g.batch * g.oh * g.ow, count = windowCounts(g);
         expectWithin(got.apply, want.apply, mag.apply, () => K + (bias ? 1 : 0), "apply");
         expectWithin(got.adjoint, want.adjoint, mag.adjoint, (i) => C + count[i]!, "adjoint");
         expectWithin(got.grad, want.grad, mag.grad, () => rows, "filter gradient");

@@ -2,7 +2,11 @@
 // composed from layers: the fixture test/fixtures/presets/before.json was written by this file
 // (PRESET_FIXTURE=write) on the commit before that change, on the plain SIMD build. It holds
 // SHA-256 digests of the f32 bytes of: initial parameters, parameters and optimizer slots after
-// three Adam steps, codes, reconstructions and samples; and the exact loss values.
+// three Adam steps, codes, reconstructions and samples; and the exact loss values. One later,
+// deliberate change of arithmetic re-recorded one entry: "ae.conv he" (a one-channel image)
+// trains through the one-channel convolution kernels, whose filter and bias gradients sum the
+// windows in another order than the column-matrix GEMM and column sums did (trained parameters
+// and Adam slots; everything else kept its bits).
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
