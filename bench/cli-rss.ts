@@ -17,15 +17,20 @@
 //     files from ES modules (the same files cost ~1 MB through require)             +20 = 63
 //   data: uint8 pixels (47.0 + 7.8 MB) and labels, views of the inflated files       +55 = 118
 //   one worker (its V8 isolate and Node environment)                                 +10 = 128
-//   model state as JS arrays (parameters, Adam's moments) and model.init's
-//     transient arrays, left in the malloc heap                                      +14 = 142
+//   model.init: the parameters as JS arrays (2.6), the random words they are drawn
+//     from (2.5, transient: src/random), V8's young generation; Adam's initial
+//     moments are never made on the host (the trainer zeroes its own)              +10 = 138
 //   WebAssembly memory at the first batch (the trainer: parameters, gradients, two
-//     sets of Adam moments, a batch's activations, GEMM packing; ~23 MiB touched)   +27 = 169
-//   during the epoch (test evaluation, JS heap)                                       +5 = 174
-//   fit's returned state as JS arrays and the saved model file                        +8 = 182
-//   pictures (rasters, PNG buffers: garbage the collector has no reason to take)     +6 = 188
-// 1 thread: the same without the worker (~178). Node, the data and the trainer's memory alone
-// are ~125 MB, so 120 MB needs the data or the trainer's state held in less memory.
+//     sets of Adam moments, a batch's activations, GEMM packing; ~21 MB touched)   +26 = 164
+//   during the epoch: the worker's own allocations (~0 on 1 thread)                   +5 = 169
+//   the epoch's end: the state read out for best and checkpoint (parameters and
+//     moments, 7.8; fit has let go of the initial state, whose memory it partly
+//     reuses) and the test loss's forward program with its copy of the parameters  +10 = 179
+//   pictures (rasters, pngjs's filtered copies and zlib output, src/viz; garbage
+//     the collector has no reason to take before the next picture allocates)        +7 = 186
+// Measured peaks: 185-187 MB on 2 threads, 175-176 on 1 (the same without the worker).
+// Node, the data and the trainer's memory alone are ~125 MB; the rest is the modules, the
+// state on the host once, and the pictures.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

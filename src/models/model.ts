@@ -9,7 +9,7 @@ import { ConfigError } from "../nn/layer.js";
 import type { Params } from "../nn/params.js";
 import { split, type Key } from "../random/index.js";
 import { tensorRows } from "../tensor/rows.js";
-import { checkTensorLike, ShapeError, type Tensor, type TensorLike } from "../tensor/tensor.js";
+import { checkTensorLike, ShapeError, tensor, type Tensor, type TensorLike } from "../tensor/tensor.js";
 import { decodeRows, encodeRows, evaluateLoss, reconstructRows, sampleRows, type RunOptions } from "./batched.js";
 import { presetArchitecture, type Architecture } from "./architecture.js";
 import { validateComposed } from "./compose.js";
@@ -46,9 +46,18 @@ export class Model {
     const keys = split(key, seqs.length);
     const values = seqs.flatMap((s, i) => (s ? s.init(keys[i]!) : []));
     if (this.arch.learnedObs) values.push(new Float32Array(this.spec.input));
-    const flat = new Float32Array(this.layout.total);
-    this.layout.entries.forEach((e, i) => flat.set(values[i]!, e.offset));
-    return this.layout.unflatten(flat);
+    const { entries } = this.layout;
+    // The layers' fresh arrays become the tensors' data (no flat copy) when each owns its whole buffer.
+    const owned = values.length === entries.length && values.every((v, i) => v.length === entries[i]!.size
+      && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && values.findIndex((w) => w.buffer === v.buffer) === i);
+    if (!owned) {
+      const flat = new Float32Array(this.layout.total);
+      entries.forEach((e, i) => flat.set(values[i]!, e.offset));
+      return this.layout.unflatten(flat);
+    }
+    const out: Record<string, Tensor> = {};
+    entries.forEach((e, i) => { out[e.name] = tensor(values[i]!, e.shape); });
+    return Object.freeze(out);
   }
 
   /** Builds a program on `be` for `batch` rows (the caller disposes it). */

@@ -44,17 +44,36 @@ export function layoutOf(params: Readonly<Record<string, TensorLike>>): ParamLay
 export function checkOptState(state: OptState, transform: Transform, paramCount: number): void {
   if (!state || !Number.isSafeInteger(state.count) || state.count < 0) throw new OptimError(`optimizer state count must be a non-negative integer, got ${state?.count}`);
   const want = transform.slots * paramCount;
-  if (!(state.slots instanceof Float32Array) || state.slots.length !== want) {
-    throw new OptimError(`optimizer state has ${state.slots?.length} slot values, ${transform.name} needs ${want} (${transform.slots} x ${paramCount} parameters)`);
+  const zeros = zeroSlots(state);
+  if (zeros !== null ? zeros !== want : !(state.slots instanceof Float32Array) || state.slots.length !== want) {
+    const have = zeros ?? state.slots?.length;
+    throw new OptimError(`optimizer state has ${have} slot values, ${transform.name} needs ${want} (${transform.slots} x ${paramCount} parameters)`);
   }
+}
+
+/** The key of an initial state's unread zero slots (non-enumerable; see zeroSlots). */
+const ZEROS = Symbol("zero slots");
+
+/**
+ * The state before any update: count 0 and `length` zero slots, whose Float32Array is made when
+ * `slots` is first read (a trainer zeroes its own memory instead: no host array at all).
+ */
+export function initialOptState(length: number): OptState {
+  let slots: Float32Array | null = null;
+  const unread = { get length() { return slots === null ? length : null; } };
+  return Object.freeze(Object.defineProperty({ count: 0, get slots() { return (slots ??= new Float32Array(length)); } }, ZEROS, { value: unread }));
+}
+
+/** The slot count of a state from initialOptState whose slots were never read (so they are zeros), else null. */
+export function zeroSlots(state: OptState): number | null {
+  return (state as { [ZEROS]?: { readonly length: number | null } })[ZEROS]?.length ?? null;
 }
 
 export function optimizer(transform: Transform): Optimizer {
   return {
     transform,
     init(params) {
-      const layout = layoutOf(params);
-      return Object.freeze({ count: 0, slots: new Float32Array(transform.slots * layout.total) });
+      return initialOptState(transform.slots * layoutOf(params).total);
     },
     update(grads, state, params, options = {}) {
       const layout = layoutOf(params);
@@ -77,7 +96,7 @@ function updateOn<B extends Buffer>(be: Backend<B>, transform: Transform, layout
     };
     put(g, grads);
     put(p, params);
-    be.write(s, state.slots);
+    if (zeroSlots(state) === null) be.write(s, state.slots); // alloc gives zeros
     const views = Array.from({ length: transform.slots }, (_, i) => be.view(s, i * n, n));
     transform.update(be, g, views, p, state.count);
     // unflatten copies (rounding a float64 backend's values to f32); read copies too.

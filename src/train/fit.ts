@@ -108,7 +108,34 @@ export interface FitResult {
 
 const YIELD_MS = 50;
 
-export async function fit(model: Model, optimizer: Optimizer, o: FitOptions): Promise<FitResult> {
+/**
+ * The run keeps neither `o` nor its state once the trainer has loaded it (fit never changes
+ * them), so that a caller who does not hold them either lets the collector free those arrays
+ * during the run: the state read out at an epoch's end may then take their memory.
+ */
+export function fit(model: Model, optimizer: Optimizer, o: FitOptions): Promise<FitResult> {
+  try {
+    return fitRun(model, optimizer, optionsBut(o), { state: o.state });
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+type FitRunOptions = { readonly [K in Exclude<keyof FitOptions, "state">]-?: FitOptions[K] };
+
+/** Every option but the state (the type names each, so that a new option is not left out). */
+function optionsBut(o: FitOptions): FitRunOptions {
+  return {
+    data: o.data, epochs: o.epochs, startEpoch: o.startEpoch, key: o.key, objective: o.objective, validation: o.validation,
+    signal: o.signal, onBatch: o.onBatch, onEpoch: o.onEpoch, callbacks: o.callbacks, now: o.now, threads: o.threads,
+    requireThreads: o.requireThreads, spawn: o.spawn, backend: o.backend,
+  };
+}
+
+/** The initial state, until a trainer has loaded it (then null). */
+interface Initial { state: TrainState | null }
+
+async function fitRun(model: Model, optimizer: Optimizer, o: FitRunOptions, initial: Initial): Promise<FitResult> {
   for (const [name, v] of [["epochs", o.epochs], ["startEpoch", o.startEpoch ?? 0]] as const) {
     if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`fit: ${name} must be a non-negative integer, got ${v}`);
   }
@@ -124,7 +151,7 @@ export async function fit(model: Model, optimizer: Optimizer, o: FitOptions): Pr
   }
   try {
     const be = pool ?? o.backend ?? (defaultBackend() as unknown as Backend<Buffer>);
-    const result = await fitOn(be, model, optimizer, o);
+    const result = await fitOn(be, model, optimizer, o, initial);
     const threads = (be as { threads?: unknown }).threads;
     return { ...result, threads: typeof threads === "number" ? threads : 1, singleThreadReason: pool?.singleThreadReason ?? null };
   } finally {
@@ -132,15 +159,14 @@ export async function fit(model: Model, optimizer: Optimizer, o: FitOptions): Pr
   }
 }
 
-async function fitOn(be: Backend<Buffer>, model: Model, optimizer: Optimizer, o: FitOptions): Promise<Omit<FitResult, "threads" | "singleThreadReason">> {
+async function fitOn(be: Backend<Buffer>, model: Model, optimizer: Optimizer, o: FitRunOptions, initial: Initial): Promise<Omit<FitResult, "threads" | "singleThreadReason">> {
   const objective = o.objective === undefined ? undefined : checkObjective(o.objective, model.spec.kind);
   const now = o.now ?? (() => performance.now());
   // One trainer: a batch of another size (the last, partial one) resizes its activations and
   // keeps the state in place, so memory holds one program and no state is copied out.
   let current: Trainer<Buffer> | null = null;
-  let state = o.state;
   const history: EpochMetrics[] = [];
-  const sync = (): TrainState => (current ? current.state() : state);
+  const sync = (): TrainState => (current ? current.state() : initial.state!);
   let aborted = false;
   let stopped: string | null = null;
   let lastYield = now();
@@ -155,8 +181,9 @@ async function fitOn(be: Backend<Buffer>, model: Model, optimizer: Optimizer, o:
         let trainer = current as Trainer<Buffer> | null;
         if (!trainer) {
           trainer = new Trainer(be, model, optimizer.transform, rows, objective);
-          trainer.load(state);
+          trainer.load(initial.state!);
           current = trainer;
+          initial.state = null;
         }
         trainer.resize(rows);
         let metrics: StepMetrics;
@@ -179,8 +206,7 @@ async function fitOn(be: Backend<Buffer>, model: Model, optimizer: Optimizer, o:
       const train = { loss: loss / d, reconstruction: recon / d, kl: kl / d };
       let test: LossMetrics | undefined;
       if (o.validation) {
-        state = sync();
-        test = model.loss(state.params, o.validation.x, foldIn(o.validation.key ?? o.key, epoch), { backend: be });
+        test = model.loss(sync().params, o.validation.x, foldIn(o.validation.key ?? o.key, epoch), { backend: be });
       }
       const metrics: EpochMetrics = { epoch: epoch + 1, steps, samples, seconds, samplesPerSecond: seconds > 0 ? samples / seconds : 0, train, ...(test ? { test } : {}) };
       history.push(metrics);

@@ -18,7 +18,7 @@ import type { Program } from "../models/program.js";
 import { forwardPass } from "../objectives/evaluate.js";
 import { defaultObjective, type Objective } from "../objectives/objective.js";
 import type { ParamLayout, Params } from "../nn/params.js";
-import { checkOptState, type OptState } from "../optim/optimizer.js";
+import { checkOptState, zeroSlots, type OptState } from "../optim/optimizer.js";
 import type { Transform } from "../optim/transform.js";
 import type { Key } from "../random/index.js";
 import { contiguousStride, tensor, type Tensor } from "../tensor/tensor.js";
@@ -135,7 +135,9 @@ export class Trainer<B extends Buffer> {
     const view = this.be.hostView?.(this.prog.params);
     if (view instanceof Float32Array) layout.flatten(state.params, view);
     else this.be.write(this.prog.params, layout.flatten(state.params));
-    this.be.write(this.slots, state.opt.slots);
+    // An initial state's unread zero slots are zeroed here, never made on the host.
+    if (zeroSlots(state.opt) === null) this.be.write(this.slots, state.opt.slots);
+    else if (this.slots.length > 0) this.be.fill(0, this.slots);
     this.count = state.opt.count;
     this.readOut = null;
   }

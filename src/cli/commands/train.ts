@@ -269,7 +269,6 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   const classes = model.arch.classes;
   const evTest = classes > 0 ? { ...ev, labels: ds.test.labels! } : ev;
   const normalization: JsonObject = normalizationToJson(norm, ds.train.pixels instanceof Uint8Array ? "uint8" : "float32", ds.imageShape);
-  const state0 = resumed ?? initState(model.init(kInit), opt);
   const history: EpochMetrics[] = await readHistory(join(out, "metrics.jsonl"), config.epochsDone);
   const batchesPerEpoch = Math.ceil(trainSplit.n / config.batch);
 
@@ -338,7 +337,8 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
   const trainBatches = classes > 0 ? labelledBatches(trainSplit, d, config.batch, kData, norm)
     : splitBatches(trainSplit, d, { batchSize: config.batch, key: kData, normalization: norm, reuseBuffers: true });
   const fitting = fit(model, opt, {
-    ...resumeFit({ state: state0, key: kFit, epochsDone: config.epochsDone, epochs: config.epochs, stepsPerEpoch: batchesPerEpoch }),
+    // The initial state is made here, so that nothing but fit holds it (fit lets it go once loaded).
+    ...resumeFit({ state: resumed ?? initState(model.init(kInit), opt), key: kFit, epochsDone: config.epochsDone, epochs: config.epochs, stepsPerEpoch: batchesPerEpoch }),
     backend, objective: objectiveFor(model.spec, config.corrupt, config.sparsity ?? null),
     data: (epoch) => {
       encoded = null; // an encoded file is not kept through the next epoch
@@ -349,23 +349,27 @@ async function trainOn(backend: ThreadedBackend, isa: string, model: Model, conf
     // for the 0-based epoch e), but read from the uint8 split in bounded batches.
     callbacks: [withValidation((params, e) => evaluateLoss(model, params, testRows, foldIn(kTest, e), evTest), callbacks)],
   });
-  const result = await fitting.catch(async (e: unknown) => {
+  // The pictures need only the parameters: no frame keeps the final state, so its optimizer
+  // slots (twice the parameters, for Adam) may be collected once model.safetensors is written.
+  const params = await fitting.then(async (result) => {
+    bar.stop();
+    const done = result.history.at(-1)?.epoch ?? config.epochsDone;
+    if (result.stopped !== null) {
+      io.out(`stopped early after epoch ${done} of ${config.epochs}: ${result.stopped}`);
+      if (done % checkpointEvery !== 0) await save("checkpoint.safetensors", result.state, done);
+    }
+    await save("model.safetensors", result.state, done);
+    encoded = null;
+    return result.state.params;
+  }, async (e: unknown) => {
     bar.stop();
     if (!(e instanceof NonFiniteError)) throw e;
     throw await keepLastFinite(e, join(out, LAST_FINITE), { spec: model.spec, params: e.state.params, normalization, optState: e.state.opt, transform: opt.transform.name });
   });
-  bar.stop();
-  const done = result.history.at(-1)?.epoch ?? config.epochsDone;
-  if (result.stopped !== null) {
-    io.out(`stopped early after epoch ${done} of ${config.epochs}: ${result.stopped}`);
-    if (done % checkpointEvery !== 0) await save("checkpoint.safetensors", result.state, done);
-  }
-  await save("model.safetensors", result.state, done);
-  encoded = null;
   // A conditional model's pictures: samples.png, one row per class (the others need one label per picture), and loss.png.
-  const pictures = classes === 0 ? await writePictures(out, model, result.state.params, ds, history, kPictures, norm, ev) : ["samples.png", "loss.png"];
+  const pictures = classes === 0 ? await writePictures(out, model, params, ds, history, kPictures, norm, ev) : ["samples.png", "loss.png"];
   if (classes > 0) {
-    await writePng(join(out, "samples.png"), classGridPicture(model, result.state.params, ds.imageShape, split(kPictures, 5)[1]!, 10,
+    await writePng(join(out, "samples.png"), classGridPicture(model, params, ds.imageShape, split(kPictures, 5)[1]!, 10,
       await classNames(config.data, classes), norm, ev));
     await writePng(join(out, "loss.png"), lossPicture(history));
   }
