@@ -20,9 +20,10 @@ const root = resolve(import.meta.dirname, "../..");
  * What the tarball may weigh, gzipped. It holds the kernels twice (the five .wasm files, ~96 kB
  * gzipped, and the base64 copy that init() with no argument decodes, ~139 kB), the library and
  * CLI (~290 kB), their .d.ts (~130 kB) and the minified browser bundle (~127 kB, sharing the
- * base64 file with the main entry): 846 kB when this was written.
+ * base64 file with the main entry): 846 kB when this was written. 902 kB with the one-channel
+ * convolution kernels (the five .wasm files ~117 kB gzipped, the base64 copy ~153 kB).
  */
-const MAX_PACKED = 900_000;
+const MAX_PACKED = 950_000;
 const WASM = ["simd", "relaxed", "scalar", "simd-shared", "relaxed-shared"];
 
 interface PackFile { readonly path: string; readonly size: number }
