@@ -86,23 +86,32 @@ function padImage(src: usize, h: i32, w: i32, pT: i32, pL: i32, ph: i32, pw: i32
 @inline function tap(a: usize, offs: usize, p: i32): f32 { return load<f32>(a + <usize>load<i32>(offs + (<usize>p << 2))); }
 
 /**
- * z[r, o] for channels o >= from of the window at a (wt [K, C]): taps outer, channels inner, each
- * sum in p order, then + bias[o] when bias is not 0.
+ * z[r, o] for channels o >= from of the window at a (wt [K, C]): four channels at a time in
+ * scalar accumulators, each sum in p order, then + bias[o] when bias is not 0.
  */
 function applyScalar(a: usize, offs: usize, K: i32, wt: usize, C: i32, from: i32, bias: usize, zr: usize): void {
-  for (let o = from; o < C; o++) store<f32>(zr + (<usize>o << 2), 0);
-  for (let p = 0; p < K; p++) {
-    const t = tap(a, offs, p), wp = wt + (<usize>(p * C) << 2);
-    for (let o = from; o < C; o++) {
-      const d = zr + (<usize>o << 2);
-      store<f32>(d, load<f32>(d) + t * load<f32>(wp + (<usize>o << 2)));
+  const rowBytes = <usize>C << 2;
+  let o = from;
+  for (; o + 4 <= C; o += 4) {
+    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+    let t = wt + (<usize>o << 2);
+    for (let p = 0; p < K; p++, t += rowBytes) {
+      const v = tap(a, offs, p);
+      s0 += v * load<f32>(t); s1 += v * load<f32>(t, 4); s2 += v * load<f32>(t, 8); s3 += v * load<f32>(t, 12);
     }
+    const d = zr + (<usize>o << 2);
+    if (bias) {
+      const b = bias + (<usize>o << 2);
+      s0 += load<f32>(b); s1 += load<f32>(b, 4); s2 += load<f32>(b, 8); s3 += load<f32>(b, 12);
+    }
+    store<f32>(d, s0); store<f32>(d, s1, 4); store<f32>(d, s2, 8); store<f32>(d, s3, 12);
   }
-  if (bias) {
-    for (let o = from; o < C; o++) {
-      const d = zr + (<usize>o << 2);
-      store<f32>(d, load<f32>(d) + load<f32>(bias + (<usize>o << 2)));
-    }
+  for (; o < C; o++) {
+    let s: f32 = 0;
+    let t = wt + (<usize>o << 2);
+    for (let p = 0; p < K; p++, t += rowBytes) s += tap(a, offs, p) * load<f32>(t);
+    if (bias) s += load<f32>(bias + (<usize>o << 2));
+    store<f32>(zr + (<usize>o << 2), s);
   }
 }
 
@@ -153,15 +162,25 @@ export function conv1_apply_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, st
   }
 }
 
-/** cols[p] = sum_o zr[o] wp[o, p] for p < K (wp [C, K4]): channels outer, taps inner, each sum in o order. */
+/** cols[p] = sum_o zr[o] wp[o, p] for p < K (wp [C, K4]): four taps at a time in scalar accumulators, each sum in o order. */
 function adjointScalar(zr: usize, C: i32, wp: usize, K4: i32, K: i32, cols: usize): void {
-  memory.fill(cols, 0, <usize>K << 2);
-  for (let o = 0; o < C; o++) {
-    const zo = load<f32>(zr + (<usize>o << 2)), w = wp + (<usize>(o * K4) << 2);
-    for (let p = 0; p < K; p++) {
-      const d = cols + (<usize>p << 2);
-      store<f32>(d, load<f32>(d) + zo * load<f32>(w + (<usize>p << 2)));
+  const wRow = <usize>K4 << 2;
+  let p = 0;
+  for (; p + 4 <= K; p += 4) {
+    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+    let w = wp + (<usize>p << 2);
+    for (let o = 0; o < C; o++, w += wRow) {
+      const zo = load<f32>(zr + (<usize>o << 2));
+      s0 += zo * load<f32>(w); s1 += zo * load<f32>(w, 4); s2 += zo * load<f32>(w, 8); s3 += zo * load<f32>(w, 12);
     }
+    const d = cols + (<usize>p << 2);
+    store<f32>(d, s0); store<f32>(d, s1, 4); store<f32>(d, s2, 8); store<f32>(d, s3, 12);
+  }
+  for (; p < K; p++) {
+    let s: f32 = 0;
+    let w = wp + (<usize>p << 2);
+    for (let o = 0; o < C; o++, w += wRow) s += load<f32>(zr + (<usize>o << 2)) * load<f32>(w);
+    store<f32>(cols + (<usize>p << 2), s);
   }
 }
 
@@ -258,16 +277,29 @@ export function conv1_adjoint_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, 
   }
 }
 
-/** g[p, o] += z_x[o] tap_x(p) for the n windows x of one row (at a + x * step, z rows at z + x * ldz), channels o >= from; g [K, C]. */
+/**
+ * g[p, o] += z_x[o] tap_x(p) for the n windows x of one row (at a + x * step, z rows at z + x * ldz),
+ * channels o >= from; g [K, C]. Four channels at a time in scalar accumulators, windows in order.
+ */
 function gradScalar(a: usize, step: usize, n: i32, offs: usize, K: i32, z: usize, ldz: usize, C: i32, from: i32, g: usize): void {
-  for (let x = 0; x < n; x++) {
-    const b = a + <usize>x * step, zr = z + <usize>x * ldz;
-    for (let p = 0; p < K; p++) {
-      const t = tap(b, offs, p), gp = g + (<usize>(p * C) << 2);
-      for (let o = from; o < C; o++) {
-        const d = gp + (<usize>o << 2);
-        store<f32>(d, load<f32>(d) + load<f32>(zr + (<usize>o << 2)) * t);
+  for (let p = 0; p < K; p++) {
+    const f = <usize>load<i32>(offs + (<usize>p << 2)), gp = g + (<usize>(p * C) << 2);
+    let o = from;
+    for (; o + 4 <= C; o += 4) {
+      const d = gp + (<usize>o << 2);
+      let a0 = load<f32>(d), a1 = load<f32>(d, 4), a2 = load<f32>(d, 8), a3 = load<f32>(d, 12);
+      let b = a + f, zr = z + (<usize>o << 2);
+      for (let x = 0; x < n; x++, b += step, zr += ldz) {
+        const t = load<f32>(b);
+        a0 += load<f32>(zr) * t; a1 += load<f32>(zr, 4) * t; a2 += load<f32>(zr, 8) * t; a3 += load<f32>(zr, 12) * t;
       }
+      store<f32>(d, a0); store<f32>(d, a1, 4); store<f32>(d, a2, 8); store<f32>(d, a3, 12);
+    }
+    for (; o < C; o++) {
+      const d = gp + (<usize>o << 2);
+      let s = load<f32>(d), b = a + f, zr = z + (<usize>o << 2);
+      for (let x = 0; x < n; x++, b += step, zr += ldz) s += load<f32>(zr) * load<f32>(b);
+      store<f32>(d, s);
     }
   }
 }
