@@ -67,11 +67,11 @@ function padImage(src: usize, h: i32, w: i32, pT: i32, pL: i32, ph: i32, pw: i32
     const y = py - pT;
     const d = dst + (<usize>(py * pw) << 2);
     if (<u32>y >= <u32>h) { memory.fill(d, 0, <usize>pw << 2); continue; }
-    const s = src + (<usize>(y * w) << 2);
-    for (let px = 0; px < pw; px++) {
-      const x = px - pL;
-      store<f32>(d + (<usize>px << 2), <u32>x < <u32>w ? load<f32>(s + (<usize>x << 2)) : 0);
-    }
+    // Columns [0, left) zeros, [pL, pL + n) the row's first n pixels, the rest zeros.
+    const left = min(pL, pw), n = max(0, min(w, pw - pL));
+    memory.fill(d, 0, <usize>left << 2);
+    memory.copy(d + (<usize>left << 2), src + (<usize>(y * w) << 2), <usize>n << 2);
+    memory.fill(d + (<usize>(left + n) << 2), 0, <usize>(pw - left - n) << 2);
   }
 }
 
@@ -267,12 +267,12 @@ export function conv1_adjoint_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, 
     }
     // The padded image's pixels back into img (those outside it get 0).
     const dst = img + (<usize>(b * h * w) << 2);
+    const n = max(0, min(w, pw - padLeft)); // pixels x < n of a row lie in the padded image
     for (let y = 0; y < h; y++) {
-      const py = y + padTop;
-      for (let x = 0; x < w; x++) {
-        const px = x + padLeft;
-        store<f32>(dst + (<usize>(y * w + x) << 2), py < ph && px < pw ? load<f32>(pim + (<usize>(py * pw + px) << 2)) : 0);
-      }
+      const py = y + padTop, d = dst + (<usize>(y * w) << 2);
+      const m = py < ph ? n : 0;
+      if (m > 0) memory.copy(d, pim + (<usize>(py * pw + padLeft) << 2), <usize>m << 2);
+      memory.fill(d + (<usize>m << 2), 0, <usize>(w - m) << 2);
     }
   }
 }
