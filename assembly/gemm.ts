@@ -9,8 +9,8 @@
 // broadcast by load32_splat, B loaded as two f32x4 per k, each operand read through one pointer
 // with constant offsets (the scalar build runs four 2 x 4 scalar tiles instead). Whole tiles are
 // written straight to C; edge tiles (fewer than 4 rows or 8 columns) go through a scratch tile,
-// except, in the SIMD build, edge tiles at most 4 columns wide (N = 9, a 1-channel 3 x 3
-// convolution, leaves a 1-column panel): those run a kernel with one f32x4 of A per k and one
+// except, in the SIMD build, edge tiles at most 4 columns wide (N = 20, a VAE's latent head,
+// leaves a 4-column panel; N = 9 a 1-column one): those run a kernel with one f32x4 of A per k and one
 // accumulator per column, and write C from the lanes (same sums in the same order).
 // The first k-block applies beta (C is not read when beta == 0); later ones add to C. Both
 // builds sum in the same order, so they give identical results.
