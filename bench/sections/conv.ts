@@ -1,7 +1,7 @@
 // The conv layers of the Keras MNIST VAE at batch 128 (bench/conv.ts's convPasses): forward,
 // backward-input and backward-filter GFLOP/s (2 M N K per product over the whole pass,
 // im2col/col2im included; the transposed layers' one backward pass too), simd on 1 and T
-// threads and relaxed on 1. And the conv VAE's training samples/s (bench/convvae.ts's Trainer.run) for simd and
+// threads. And the conv VAE's training samples/s (bench/convvae.ts's Trainer.run) for simd and
 // relaxed on 1 and T threads, with whether the parameters end the same bits on 1 and T threads.
 // latent's conv VAE trains on fixed batches of uniform noise (its speed does not depend on the
 // pixels).
@@ -36,8 +36,6 @@ export function convSection(ctx: BenchContext): ConvResult {
   const layers: ConvRow[] = [];
   const convBackends: { name: string; be: WasmBackend }[] = [{ name: "simd", be: simdOne }];
   if (simdPool) convBackends.push({ name: `simd ${ctx.xT}`, be: simdPool });
-  if (relaxedOne) convBackends.push({ name: "relaxed", be: relaxedOne }); // its share of its own ceiling
-  const many = convBackends.findIndex((b) => b.name === `simd ${ctx.xT}`);
   ctx.begin("conv layers");
   // Layer by layer (its buffers allocated on each backend, then freed), pass by pass in the order
   // training runs them (the filter gradient reads the forward's columns), each pass on all
@@ -51,7 +49,7 @@ export function convSection(ctx: BenchContext): ConvResult {
       for (let r = 0; r < (quick ? 3 : 7); r++) timers.forEach((t, j) => runs[j]!.push(p.flops / (t() * 1e6)));
       const row: ConvRow = { layer: p.layer, gemm: p.gemm, pass: p.pass, flops: p.flops };
       convBackends.forEach((b, j) => { row[b.name] = stat(runs[j]!); });
-      if (many > 0) row.vsOneThread = median(runs[many]!) / median(runs[0]!);
+      if (runs.length > 1) row.vsOneThread = median(runs[1]!) / median(runs[0]!);
       layers.push(row);
     });
     for (const b of benches) b.dispose();

@@ -64,14 +64,13 @@ function convTables(ctx: BenchContext, res: BenchResults): string[] {
   const { threads, perOne } = ctx;
   const { columns, layers, training, trainingSameBits } = res.conv;
   const shareCols = ceilingBuilds.filter((b) => layers.some((r) => ofCeiling(r)[b] !== undefined));
-  const many = layers.some((r) => r.vsOneThread !== undefined); // a T-thread column
   const out = [`Conv layers of the Keras MNIST VAE, batch 128: GFLOP/s (2 M N K per product over the whole pass, im2col/col2im included), median [best]${shareCols.length ? "; x/ceil: x's median over its microkernel's" : ""}`];
-  out.push(`${"layer".padEnd(52)}${"GEMM M x N x K".padStart(18)}  ${"pass".padEnd(17)}${columns.map((c) => c.padStart(15)).join("")}${many ? perOne.padStart(22) : ""}${shareCols.map((b) => `${b}/ceil`.padStart(13)).join("")}`);
+  out.push(`${"layer".padEnd(52)}${"GEMM M x N x K".padStart(18)}  ${"pass".padEnd(17)}${columns.map((c) => c.padStart(15)).join("")}${columns.length > 1 ? perOne.padStart(22) : ""}${shareCols.map((b) => `${b}/ceil`.padStart(13)).join("")}`);
   let lastLayer = "";
   for (const r of layers) {
     const head = r.layer === lastLayer ? "".padEnd(52 + 18) : `${r.layer.padEnd(52)}${r.gemm.padStart(18)}`;
     lastLayer = r.layer;
-    out.push(`${head}  ${r.pass.padEnd(17)}${columns.map((c) => cell(r[c] as Stat)).join("")}${ratio(r.vsOneThread, many ? 22 : 0)}${shareCols.map((b) => share(ofCeiling(r)[b], 13)).join("")}`);
+    out.push(`${head}  ${r.pass.padEnd(17)}${columns.map((c) => cell(r[c] as Stat)).join("")}${ratio(r.vsOneThread, columns.length > 1 ? 22 : 0)}${shareCols.map((b) => share(ofCeiling(r)[b], 13)).join("")}`);
   }
   const hasTorch = res.training.rows.some((r) => r.vsTorch !== undefined) || training.some((r) => r.vsTorch !== undefined);
   out.push("", `Training the conv VAE (Keras example: conv 32, 64 s2; dense 16; latent 2; convT 64, 32 s2; convT 1), batch 128, Trainer.run: samples/s, median [best]`);
