@@ -82,8 +82,13 @@ function padImage(src: usize, h: i32, w: i32, pT: i32, pL: i32, ph: i32, pw: i32
   return pim + (<usize>(oy * strideH * pw + ox * strideW) << 2);
 }
 
+/** The byte offset of tap p (offs: tapOffsets). */
 // @ts-ignore: decorator
-@inline function tap(a: usize, offs: usize, p: i32): f32 { return load<f32>(a + <usize>load<i32>(offs + (<usize>p << 2))); }
+@inline function off(offs: usize, p: i32): usize { return <usize>load<i32>(offs + (<usize>p << 2)); }
+
+/** Tap p of the window at a. */
+// @ts-ignore: decorator
+@inline function tap(a: usize, offs: usize, p: i32): f32 { return load<f32>(a + off(offs, p)); }
 
 /**
  * z[r, o] for channels o >= from of the window at a (wt [K, C]): four channels at a time in
@@ -188,7 +193,7 @@ function adjointScalar(zr: usize, C: i32, wp: usize, K4: i32, K: i32, cols: usiz
 // @ts-ignore: decorator
 @inline function scatter(a: usize, offs: usize, K: i32, cols: usize): void {
   for (let p = 0; p < K; p++) {
-    const d = a + <usize>load<i32>(offs + (<usize>p << 2));
+    const d = a + off(offs, p);
     store<f32>(d, load<f32>(d) + load<f32>(cols + (<usize>p << 2)));
   }
 }
@@ -283,7 +288,7 @@ export function conv1_adjoint_f32(batch: i32, h: i32, w: i32, kh: i32, kw: i32, 
  */
 function gradScalar(a: usize, step: usize, n: i32, offs: usize, K: i32, z: usize, ldz: usize, C: i32, from: i32, g: usize): void {
   for (let p = 0; p < K; p++) {
-    const f = <usize>load<i32>(offs + (<usize>p << 2)), gp = g + (<usize>(p * C) << 2);
+    const f = off(offs, p), gp = g + (<usize>(p * C) << 2);
     let o = from;
     for (; o + 4 <= C; o += 4) {
       const d = gp + (<usize>o << 2);
@@ -304,8 +309,6 @@ function gradScalar(a: usize, step: usize, n: i32, offs: usize, K: i32, z: usize
   }
 }
 
-// @ts-ignore: decorator
-@inline function off(offs: usize, p: i32): usize { return <usize>load<i32>(offs + (<usize>p << 2)); }
 
 /** gb[o] += z_x[o] for the n rows x of z (ldz bytes apart), o < C, rows in order. */
 function biasRows(z: usize, ldz: usize, n: i32, C: i32, gb: usize): void {

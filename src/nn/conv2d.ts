@@ -69,11 +69,10 @@ export function convAdjoint<B extends Buffer>(be: Backend<B>, g: ConvGeometry, O
 }
 
 /**
- * gw [O, K] = dy^T cols, dy [rows, O], cols = im2col(x) [rows, K] (or x itself when pointwise);
- * when isOneChannel(g), `cols` is the image x itself and the conv1 kernel reads its windows.
+ * gw [O, K] = dy^T cols, dy [rows, O], cols = im2col(x) [rows, K] (or x itself when pointwise).
+ * A one-channel geometry's filter gradient is Backend.conv1FilterGrad, which reads x's windows.
  */
 export function convFilterGrad<B extends Buffer>(be: Backend<B>, g: ConvGeometry, O: number, dy: B, cols: B, gw: B): void {
-  if (isOneChannel(g)) { be.conv1FilterGrad(g, O, dy, cols, gw); return; }
   const rows = g.batch * g.oh * g.ow, K = g.c * g.kh * g.kw;
   be.gemm(true, false, O, K, rows, 1, dy, O, cols, K, 0, gw, K);
 }
@@ -195,9 +194,8 @@ export class Conv2d implements Layer {
 
   forward<B extends Buffer>(be: Backend<B>, p: readonly B[], batch: number, x: B, y: B, ws?: B): void {
     const g = withBatch(this.geometry, batch), O = this.outChannels;
-    const need = this.workspace(batch);
     if (isOneChannel(g)) { be.conv1Apply(g, O, p[0]!, x, y, this.bias ? p[1]! : null); return; } // the bias added in the kernel
-    const cols = usesColumns(g) ? ws ?? be.alloc(need) : null;
+    const cols = usesColumns(g) ? ws ?? be.alloc(this.workspace(batch)) : null;
     convApply(be, g, O, p[0]!, x, y, cols);
     if (this.bias) be.biasAdd(batch * g.oh * g.ow, O, p[1]!, y, O);
     if (cols && cols !== ws) be.free(cols);

@@ -249,8 +249,8 @@ export class ThreadedBackend extends WasmBackend {
 
   override conv1FilterGrad(g: ConvGeometry, C: number, z: WasmBuffer, img: WasmBuffer, gw: WasmBuffer, gb: WasmBuffer | null = null): void {
     const K = g.kh * g.kw;
-    const parts = cut(C, this.pool ? this.pool.threads : 1, 8);
-    if (!this.pool || parts.length < 2 || 2 * g.batch * g.oh * g.ow * C * K < this.minFlops) { super.conv1FilterGrad(g, C, z, img, gw, gb); return; }
+    const parts = this.pool && 2 * g.batch * g.oh * g.ow * C * K >= this.minFlops ? cut(C, this.pool.threads, 8) : [];
+    if (parts.length < 2) { super.conv1FilterGrad(g, C, z, img, gw, gb); return; }
     this.run(parts.map(([at, len], t) => ({ fn: "conv1_filter_grad_f32",
       args: [...conv1Args(g), len, C, z.ptr + 4 * at, img.ptr, gw.ptr + 4 * at * K, gb ? gb.ptr + 4 * at : 0,
         this.threadWork(t, conv1WorkBytes(this.kernels, g, len))] })));
